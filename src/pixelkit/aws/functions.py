@@ -1,0 +1,108 @@
+"""Lambda: the function, its configuration, and the permission that lets S3 call it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from botocore.exceptions import ClientError
+
+from pixelkit.aws.errors import error_code, error_message, log_and_raise
+
+logger = logging.getLogger(__name__)
+
+WAIT = {"Delay": 1, "MaxAttempts": 120}
+# A new role takes a few seconds to reach Lambda; until then create_function says this.
+ROLE_NOT_READY = "cannot be assumed by Lambda"
+
+
+def get_function(lambda_client, function_name: str) -> dict | None:
+    try:
+        return lambda_client.get_function(FunctionName=function_name)
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        log_and_raise(error, f"look up function {function_name}")
+
+
+def create_function(lambda_client, params: dict, attempts: int = 10, first_delay: float = 1.0) -> dict:
+    """Create the function, retrying (bounded, with backoff) while IAM propagates a new role."""
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            response = lambda_client.create_function(**params)
+            break
+        except ClientError as error:
+            role_not_ready = (
+                error_code(error) == "InvalidParameterValueException" and ROLE_NOT_READY in error_message(error)
+            )
+            if not role_not_ready or attempt == attempts:
+                log_and_raise(error, f"create function {params['FunctionName']}")
+            logger.info("  the new role is not usable by Lambda yet (IAM is eventually consistent); retrying in %.0f s", delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 10)
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName=params["FunctionName"], WaiterConfig=WAIT)
+    return response
+
+
+def update_function_code(lambda_client, function_name: str, zip_bytes: bytes) -> dict:
+    response = lambda_client.update_function_code(FunctionName=function_name, ZipFile=zip_bytes)
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function_name, WaiterConfig=WAIT)
+    return response
+
+
+def update_function_configuration(lambda_client, function_name: str, **changes) -> dict:
+    response = lambda_client.update_function_configuration(FunctionName=function_name, **changes)
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function_name, WaiterConfig=WAIT)
+    return response
+
+
+def get_policy_statements(lambda_client, function_name: str) -> list[dict]:
+    try:
+        return json.loads(lambda_client.get_policy(FunctionName=function_name)["Policy"])["Statement"]
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return []
+        log_and_raise(error, f"read the resource policy of {function_name}")
+
+
+def add_s3_permission(lambda_client, function_name: str, statement_id: str, bucket: str, account_id: str, partition: str) -> bool:
+    """Let S3 invoke the function for this bucket only; return False when it already could."""
+    if any(s.get("Sid") == statement_id for s in get_policy_statements(lambda_client, function_name)):
+        return False
+    try:
+        lambda_client.add_permission(
+            FunctionName=function_name,
+            StatementId=statement_id,
+            Action="lambda:InvokeFunction",
+            Principal="s3.amazonaws.com",
+            SourceArn=f"arn:{partition}:s3:::{bucket}",
+            # Bucket ARNs carry no account: this stops a same-named bucket elsewhere from calling us.
+            SourceAccount=account_id,
+        )
+    except ClientError as error:
+        if error_code(error) == "ResourceConflictException":
+            return False
+        log_and_raise(error, f"let S3 invoke {function_name}")
+    return True
+
+
+def remove_permission(lambda_client, function_name: str, statement_id: str) -> bool:
+    try:
+        lambda_client.remove_permission(FunctionName=function_name, StatementId=statement_id)
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return False
+        log_and_raise(error, f"remove permission {statement_id} from {function_name}")
+    return True
+
+
+def delete_function(lambda_client, function_name: str) -> bool:
+    try:
+        lambda_client.delete_function(FunctionName=function_name)
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return False
+        log_and_raise(error, f"delete function {function_name}")
+    return True

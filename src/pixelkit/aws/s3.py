@@ -1,0 +1,174 @@
+"""S3: the source and destination buckets, their trigger, and their objects."""
+
+from __future__ import annotations
+
+import logging
+
+from botocore.exceptions import ClientError
+
+from pixelkit.aws.errors import error_code, log_and_raise
+
+logger = logging.getLogger(__name__)
+
+NOT_FOUND = {"404", "NoSuchBucket", "NotFound"}
+
+
+class BucketNameTaken(Exception):
+    """Somebody else, somewhere in AWS, owns a bucket of this name."""
+
+
+def bucket_exists(s3_client, bucket: str) -> bool:
+    """True for a bucket we can use; BucketNameTaken when it exists but is somebody else's."""
+    try:
+        s3_client.head_bucket(Bucket=bucket)
+        return True
+    except ClientError as error:
+        if error_code(error) in NOT_FOUND:
+            return False
+        if error_code(error) in {"403", "AccessDenied", "Forbidden"}:
+            raise BucketNameTaken(bucket) from error
+        log_and_raise(error, f"look up bucket {bucket}")
+
+
+def create_bucket(s3_client, bucket: str, region: str, tags: dict[str, str]) -> bool:
+    """Create the bucket with AWS's safeguards on; return False when it was already ours."""
+    params = {"Bucket": bucket}
+    # us-east-1 is the one region that refuses a LocationConstraint naming itself.
+    if region != "us-east-1":
+        params["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    # us-east-1 answers 200 to re-creating a bucket you own, so look first.
+    created = not bucket_exists(s3_client, bucket)
+    try:
+        if created:
+            s3_client.create_bucket(**params)
+    except ClientError as error:
+        code = error_code(error)
+        if code == "BucketAlreadyOwnedByYou":
+            created = False
+        elif code == "BucketAlreadyExists":
+            raise BucketNameTaken(bucket) from error
+        else:
+            log_and_raise(error, f"create bucket {bucket}")
+    s3_client.get_waiter("bucket_exists").wait(Bucket=bucket, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    # New buckets have these on already; setting them says so, and repairs a bucket made by hand.
+    s3_client.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3_client.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    s3_client.put_bucket_tagging(
+        Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
+    )
+    return created
+
+
+def get_bucket_tags(s3_client, bucket: str) -> dict[str, str] | None:
+    try:
+        tag_set = s3_client.get_bucket_tagging(Bucket=bucket)["TagSet"]
+    except ClientError as error:
+        if error_code(error) in NOT_FOUND | {"NoSuchTagSet"}:
+            return None
+        log_and_raise(error, f"read the tags of bucket {bucket}")
+    return {t["Key"]: t["Value"] for t in tag_set}
+
+
+def empty_bucket(s3_client, bucket: str) -> int:
+    """Delete every object version and delete marker; return how many went."""
+    deleted = 0
+    try:
+        pages = s3_client.get_paginator("list_object_versions").paginate(Bucket=bucket)
+        for page in pages:
+            batch = [
+                {"Key": item["Key"], "VersionId": item["VersionId"]}
+                for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
+            for start in range(0, len(batch), 1000):
+                chunk = batch[start : start + 1000]
+                response = s3_client.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
+                for failure in response.get("Errors", []):
+                    logger.error("Couldn't delete s3://%s/%s: %s", bucket, failure["Key"], failure["Message"])
+                deleted += len(chunk) - len(response.get("Errors", []))
+    except ClientError as error:
+        if error_code(error) in NOT_FOUND:
+            return 0
+        log_and_raise(error, f"empty bucket {bucket}")
+    return deleted
+
+
+def delete_bucket(s3_client, bucket: str) -> bool:
+    """Empty and delete the bucket; return False when it was already gone."""
+    if not bucket_exists(s3_client, bucket):
+        return False
+    empty_bucket(s3_client, bucket)
+    try:
+        s3_client.delete_bucket(Bucket=bucket)
+    except ClientError as error:
+        if error_code(error) in NOT_FOUND:
+            return False
+        log_and_raise(error, f"delete bucket {bucket}")
+    s3_client.get_waiter("bucket_not_exists").wait(Bucket=bucket, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    return True
+
+
+def get_lambda_triggers(s3_client, bucket: str) -> list[dict] | None:
+    try:
+        config = s3_client.get_bucket_notification_configuration(Bucket=bucket)
+    except ClientError as error:
+        if error_code(error) in NOT_FOUND:
+            return None
+        log_and_raise(error, f"read the triggers of bucket {bucket}")
+    return config.get("LambdaFunctionConfigurations", [])
+
+
+def put_lambda_trigger(s3_client, bucket: str, trigger_id: str, function_arn: str, events: list[str]) -> bool:
+    """Make the bucket call the function on the events; return False when it already did."""
+    wanted = {"Id": trigger_id, "LambdaFunctionArn": function_arn, "Events": events}
+    current = get_lambda_triggers(s3_client, bucket) or []
+    if any(
+        t.get("Id") == trigger_id and t["LambdaFunctionArn"] == function_arn and sorted(t["Events"]) == sorted(events)
+        and not t.get("Filter")
+        for t in current
+    ):
+        return False
+    others = [t for t in current if t.get("Id") != trigger_id]
+    s3_client.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": others + [wanted]}
+    )
+    return True
+
+
+def remove_lambda_trigger(s3_client, bucket: str, trigger_id: str) -> bool:
+    """Remove the kit's trigger and keep any other; return False when there was none."""
+    try:
+        config = s3_client.get_bucket_notification_configuration(Bucket=bucket)
+    except ClientError as error:
+        if error_code(error) in NOT_FOUND:
+            return False
+        log_and_raise(error, f"read the triggers of bucket {bucket}")
+    config.pop("ResponseMetadata", None)
+    triggers = config.get("LambdaFunctionConfigurations", [])
+    kept = [t for t in triggers if t.get("Id") != trigger_id]
+    if len(kept) == len(triggers):
+        return False
+    config["LambdaFunctionConfigurations"] = kept
+    if not kept:
+        del config["LambdaFunctionConfigurations"]
+    s3_client.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+    return True
+
+
+def list_keys(s3_client, bucket: str, prefix: str = "") -> list[str]:
+    keys = []
+    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys += [item["Key"] for item in page.get("Contents", [])]
+    return keys

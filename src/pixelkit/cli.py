@@ -1,0 +1,169 @@
+"""``pixelkit``: the command behind the scripts in ``scripts/`` and the make targets.
+
+Every command takes ``--target local|aws`` (default: ``WORKSHOP_TARGET``, else local).
+A problem the learner can fix ends the command with one message that says what to
+do, and exit status 2; never with a stack trace alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from pixelkit import pipeline, steps
+from pixelkit.aws.errors import error_code, error_message
+from pixelkit.errors import WorkshopError
+from pixelkit.paths import output_dir, sample_images, workshop_dir
+from pixelkit.workshop import Workshop, configure_console_logging, open_workshop
+
+logger = logging.getLogger("pixelkit")
+
+
+def _create_buckets(ws: Workshop, args) -> None:
+    steps.create_buckets(ws)
+
+
+def _create_role(ws: Workshop, args) -> None:
+    steps.create_role(ws, args.policy)
+
+
+def _deploy_function(ws: Workshop, args) -> None:
+    steps.deploy_function(ws, args.architecture)
+
+
+def _configure_function(ws: Workshop, args) -> None:
+    steps.configure_function(ws)
+
+
+def _setup(ws: Workshop, args) -> None:
+    steps.setup(ws, args.policy, args.architecture)
+
+
+def _upload(ws: Workshop, args) -> None:
+    images = [Path(p) for p in args.images] or sample_images()[:1]
+    uploads, log_lines = pipeline.run_pipeline_test(ws, images, args.out)
+    print("\nThe function's log (CloudWatch Logs, " + ws.require_state().log_group + "):")
+    for line in log_lines:
+        print("  " + line)
+    for upload in uploads:
+        print(f"\n{upload.key} -> " + ", ".join(str(p) for p in upload.outputs))
+
+
+def _cleanup(ws: Workshop, args) -> None:
+    steps.cleanup(ws)
+
+
+def _status(ws: Workshop, args) -> None:
+    state = ws.state
+    print(f"Target: {ws.target.describe()}")
+    print(f"State: {'none (nothing set up)' if state is None else workshop_dir() / 'state.json'}")
+    for kind, names in steps.inventory(ws).items():
+        print(f"  {kind}: {', '.join(names) if names else '-'}")
+
+
+def _demo(args) -> None:
+    from pixelkit.demo import run_demo
+
+    run_demo(args.out)
+
+
+def _emulator(args) -> None:
+    from pixelkit.emulator.server import main as emulator_main
+
+    emulator_main(args.rest)
+
+
+def _package(args) -> None:
+    from pixelkit.package import RUNTIME, build_package
+
+    package = build_package(RUNTIME, args.architecture)
+    print(f"{package.path}  {package.size / 1e6:.2f} MB  sha256 {package.sha256}")
+
+
+COMMANDS = {
+    "create-buckets": (_create_buckets, "step 1: the source and destination buckets"),
+    "create-role": (_create_role, "step 2: the role and its inline policy"),
+    "deploy-function": (_deploy_function, "step 3: build the package and create the function"),
+    "configure-function": (_configure_function, "step 4: destination_bucket, timeout and the S3 trigger"),
+    "setup": (_setup, "steps 1 to 4"),
+    "upload": (_upload, "step 5: upload pictures, wait for the outputs, show the log, download"),
+    "cleanup": (_cleanup, "step 6: delete everything the kit made"),
+    "status": (_status, "what of the kit exists on the target now"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pixelkit", description="The pixelation workshop kit.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (_, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("--target", choices=["local", "aws"], help="local emulator (default) or a real AWS account")
+        command.add_argument("-v", "--verbose", action="store_true")
+        if name in ("create-role", "setup"):
+            command.add_argument("--policy", choices=["least-privilege", "tutorial"],
+                                 help="inline policy: least privilege (default) or the tutorial's s3:*")
+        if name in ("deploy-function", "setup"):
+            command.add_argument("--architecture", choices=["x86_64", "arm64"], default="x86_64")
+        if name == "upload":
+            command.add_argument("images", nargs="*", help="pictures to upload (default: the first in images/)")
+            command.add_argument("--out", type=Path, default=output_dir(), help="where to download the outputs")
+    demo = sub.add_parser("demo", help="the whole pipeline on the emulator; pictures land in out/")
+    demo.add_argument("--out", type=Path, default=output_dir())
+    package = sub.add_parser("package", help="build the deployment package into build/")
+    package.add_argument("--architecture", choices=["x86_64", "arm64"], default="x86_64")
+    emulator = sub.add_parser("emulator", help="serve the local AWS emulator on 127.0.0.1:4566", add_help=False)
+    emulator.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def explain(error: Exception) -> str:
+    """One message a learner can act on, for the errors a run can meet."""
+    if isinstance(error, WorkshopError):
+        return str(error)
+    if isinstance(error, NoCredentialsError):
+        return ("No AWS credentials were found for --target aws. Run `aws configure` (or set AWS_PROFILE), "
+                "or leave out --target aws to use the local emulator.")
+    if isinstance(error, NoRegionError):
+        return "No AWS region is set: `export AWS_REGION=us-east-1` (or the region you use)."
+    if isinstance(error, ClientError):
+        code = error_code(error)
+        hint = {
+            "AccessDenied": "Your AWS identity lacks a permission for this; the README lists what the kit needs.",
+            "ExpiredToken": "Your AWS session has expired: sign in again (e.g. `aws sso login`).",
+            "InvalidClientTokenId": "Your AWS credentials are not valid: check `aws sts get-caller-identity`.",
+        }.get(code, "Run the same command again; every step is safe to repeat. If it fails again, run `make cleanup`.")
+        return f"AWS said {code}: {error_message(error)}\n{hint}"
+    if isinstance(error, BotoCoreError):
+        return f"{error}\nIs the endpoint reachable? For the local target, start it with `make emulator`."
+    raise error
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_console_logging(getattr(args, "verbose", False))
+    try:
+        if args.command == "demo":
+            _demo(args)
+        elif args.command == "emulator":
+            _emulator(args)
+        elif args.command == "package":
+            _package(args)
+        else:
+            function, _ = COMMANDS[args.command]
+            function(open_workshop(args.target), args)
+    except KeyboardInterrupt:
+        print("\nInterrupted. Every step is safe to run again; `make cleanup` removes what was made.", file=sys.stderr)
+        return 130
+    except (WorkshopError, ClientError, BotoCoreError) as error:
+        print(f"\nerror: {explain(error)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run_script(command: str) -> None:
+    """What each file in ``scripts/`` does: run one command with the script's own arguments."""
+    sys.exit(main([command, *sys.argv[1:]]))

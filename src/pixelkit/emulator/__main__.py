@@ -1,0 +1,3 @@
+from pixelkit.emulator.server import main
+
+main()

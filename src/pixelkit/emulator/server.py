@@ -1,0 +1,140 @@
+"""``make emulator``: an AWS-compatible endpoint on http://127.0.0.1:4566 that really runs functions.
+
+It is moto's server (S3, IAM, STS, Lambda, CloudWatch Logs and the rest), bound
+to loopback only, with ``LocalLambdaExecutor`` in place of moto's Docker runner.
+boto3, the kit's scripts and notebooks, and the AWS CLI reach it through
+``AWS_ENDPOINT_URL``. Everything lives in memory: stopping it forgets it all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from pixelkit.errors import WorkshopError
+from pixelkit.target import emulator_is_listening
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+
+logger = logging.getLogger("pixelkit.emulator")
+
+
+class Emulator:
+    """The server and its executor; ``port=0`` picks a free port (the tests use that)."""
+
+    def __init__(self, port: int = DEFAULT_PORT, verbose: bool = False):
+        # Moto reads these when it is imported: keep its IAM small and its account the usual one.
+        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        from pixelkit.emulator.executor import LocalLambdaExecutor
+
+        logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
+        app = DomainDispatcherApplication(create_backend_app)
+        try:
+            self._server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+        except OSError as error:
+            raise WorkshopError(
+                f"Port {port} on {HOST} is taken ({error.strerror}). Is the emulator already running? "
+                "Stop the other one, or choose another port with --port (and WORKSHOP_ENDPOINT_URL)."
+            ) from error
+        self.port = self._server.server_address[1]
+        self.url = f"http://{HOST}:{self.port}"
+        self.executor = LocalLambdaExecutor(self.url)
+        self.executor.install()
+        self._thread: threading.Thread | None = None
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def start(self) -> "Emulator":
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        if self._thread:
+            self._thread.join()
+        self.executor.shutdown()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m pixelkit.emulator", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("WORKSHOP_EMULATOR_PORT", DEFAULT_PORT)),
+                        help="port on 127.0.0.1 (default 4566; 0 picks a free one)")
+    parser.add_argument("--ready-file", type=Path, help="write the endpoint URL here once it listens")
+    parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
+    try:
+        emulator = Emulator(args.port, args.verbose)
+    except WorkshopError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=emulator._server.shutdown).start())
+    print(
+        f"AWS emulator listening on {emulator.url} (loopback only). Lambda functions run here, without Docker.\n"
+        f"Use it from another terminal: the kit's scripts do so by default; for the AWS CLI,\n"
+        f"  export AWS_ENDPOINT_URL={emulator.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1\n"
+        "Everything is kept in memory. Stop it with Ctrl-C.",
+        flush=True,
+    )
+    if args.ready_file:
+        args.ready_file.write_text(emulator.url)
+    try:
+        emulator.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.executor.shutdown()
+        print("Emulator stopped; everything it held is gone.", flush=True)
+
+
+class EmulatorProcess:
+    """An emulator in a child process, for ``make demo`` and the tests: started, waited for, stopped."""
+
+    def __init__(self, port: int = DEFAULT_PORT, log_path: Path | None = None):
+        self.port = port
+        self.log_path = log_path
+        self.url: str | None = None
+        self._process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> str:
+        import tempfile
+
+        ready = Path(tempfile.mkdtemp(prefix="pixelkit-emulator-")) / "ready"
+        log = open(self.log_path, "w") if self.log_path else subprocess.DEVNULL
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "pixelkit.emulator", "--port", str(self.port), "--ready-file", str(ready)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if ready.exists() and ready.read_text():
+                self.url = ready.read_text()
+                if emulator_is_listening(self.url):
+                    return self.url
+            if self._process.poll() is not None:
+                raise WorkshopError(f"The emulator exited at start (status {self._process.returncode}); see {self.log_path}.")
+            time.sleep(0.1)
+        self.stop()
+        raise WorkshopError(f"The emulator did not start within {timeout:.0f} s; see {self.log_path}.")
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()

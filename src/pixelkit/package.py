@@ -1,0 +1,144 @@
+"""The deployment package: one zip with ``lambda_function.py`` at its root and Pillow beside it.
+
+Pillow has native code, so it is fetched as Linux wheels for the function's
+runtime and architecture (never this machine's own wheels): the zip that works
+here works on Lambda. The zip is reproducible (fixed timestamps, sorted entries)
+and cached in ``build/`` under a key of its inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pixelkit.errors import WorkshopError
+from pixelkit.paths import HANDLER_DIR, build_dir
+
+logger = logging.getLogger(__name__)
+
+RUNTIME = "python3.13"
+ARCHITECTURES = ("x86_64", "arm64")
+HANDLER = "lambda_function.lambda_handler"
+# Bump when the way the zip is built changes, so that cached zips are rebuilt.
+BUILDER_VERSION = "1"
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+PIP_PLATFORMS = {
+    "x86_64": ["manylinux_2_28_x86_64", "manylinux2014_x86_64"],
+    "arm64": ["manylinux_2_28_aarch64", "manylinux2014_aarch64"],
+}
+
+
+@dataclass(frozen=True)
+class Package:
+    path: Path
+    runtime: str
+    architecture: str
+    with_dependencies: bool
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    def read_bytes(self) -> bytes:
+        return self.path.read_bytes()
+
+
+def handler_files() -> list[Path]:
+    return sorted(p for p in HANDLER_DIR.glob("*.py"))
+
+
+def _cache_key(runtime: str, architecture: str, with_dependencies: bool) -> str:
+    digest = hashlib.sha256()
+    for part in (BUILDER_VERSION, runtime, architecture, str(with_dependencies)):
+        digest.update(part.encode() + b"\0")
+    for path in handler_files() + [HANDLER_DIR / "requirements.txt"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _install_dependencies(target_dir: Path, runtime: str, architecture: str) -> None:
+    python_version = runtime.removeprefix("python")
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--target", str(target_dir),
+        *[arg for platform in PIP_PLATFORMS[architecture] for arg in ("--platform", platform)],
+        "--implementation", "cp", "--python-version", python_version,
+        "--only-binary=:all:", "--no-compile",
+        "-r", str(HANDLER_DIR / "requirements.txt"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise WorkshopError(
+            f"pip could not fetch the Linux wheels of handler/requirements.txt for {runtime} on "
+            f"{architecture}:\n{result.stderr.strip()[-1500:]}\n"
+            "Check your network connection (the first build downloads Pillow once; later builds "
+            "reuse build/), then run the step again."
+        )
+
+
+def _write_zip(zip_path: Path, roots: list[tuple[Path, str]]) -> None:
+    """Zip files with fixed timestamps and sorted names: the same inputs give the same bytes."""
+    entries = []
+    for root, prefix in roots:
+        if root.is_file():
+            entries.append((prefix + root.name, root))
+            continue
+        for path in root.rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                entries.append((prefix + path.relative_to(root).as_posix(), path))
+    tmp = zip_path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, path in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            mode = 0o755 if os.access(path, os.X_OK) else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            archive.writestr(info, path.read_bytes())
+    os.replace(tmp, zip_path)
+
+
+def build_package(
+    runtime: str = RUNTIME, architecture: str = "x86_64", with_dependencies: bool = True
+) -> Package:
+    """Build (or reuse from ``build/``) the zip that step 3 uploads."""
+    if architecture not in ARCHITECTURES:
+        raise WorkshopError(f"Unknown architecture {architecture!r}: choose x86_64 or arm64.")
+    out_dir = build_dir() / f"{runtime}-{architecture}"
+    zip_path = out_dir / "deployment-package.zip"
+    key_path = out_dir / "deployment-package.key"
+    key = _cache_key(runtime, architecture, with_dependencies)
+    package = Package(zip_path, runtime, architecture, with_dependencies)
+    if zip_path.exists() and key_path.exists() and key_path.read_text() == key:
+        logger.debug("Reusing %s", zip_path)
+        return package
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="pixelkit-package-") as tmp:
+        site = Path(tmp) / "site"
+        site.mkdir()
+        if with_dependencies:
+            logger.info("  fetching %s wheels for %s on %s", ", ".join(requirements()), runtime, architecture)
+            _install_dependencies(site, runtime, architecture)
+        # Installers leave a bin/ folder of console scripts; Lambda has no use for it.
+        shutil.rmtree(site / "bin", ignore_errors=True)
+        _write_zip(zip_path, [(site, "")] + [(path, "") for path in handler_files()])
+    key_path.write_text(key)
+    logger.info("  built %s (%.1f MB)", zip_path.relative_to(build_dir().parent) if zip_path.is_relative_to(build_dir().parent) else zip_path, package.size / 1e6)
+    return package
+
+
+def requirements() -> list[str]:
+    lines = (HANDLER_DIR / "requirements.txt").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]

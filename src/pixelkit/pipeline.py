@@ -1,0 +1,135 @@
+"""Step 5: upload pictures, wait for the five outputs of each, read the function's log, download.
+
+The names of the outputs come from the deployed handler itself
+(``handler/lambda_function.py``), so the kit never guesses them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from botocore.exceptions import WaiterError
+
+from pixelkit.aws import logs
+from pixelkit.errors import WorkshopError
+from pixelkit.paths import HANDLER_DIR
+from pixelkit.steps import TIMEOUT_SECONDS
+from pixelkit.workshop import Workshop
+
+logger = logging.getLogger(__name__)
+
+
+@cache
+def handler_module():
+    """The handler as deployed, loaded from ``handler/`` for its grid sizes and output names."""
+    spec = importlib.util.spec_from_file_location("pixelkit_deployed_handler", HANDLER_DIR / "lambda_function.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def grids() -> tuple[int, ...]:
+    return tuple(handler_module().GRIDS)
+
+
+def expected_outputs(key: str) -> list[str]:
+    """The destination keys the function writes for a source key, coarsest (8x8) first."""
+    return [handler_module().output_key(key, grid) for grid in grids()]
+
+
+@dataclass
+class Upload:
+    original: Path
+    key: str
+    outputs: list[Path] = field(default_factory=list)
+
+
+def upload_image(ws: Workshop, path: Path, key: str | None = None) -> str:
+    state = ws.require_state()
+    path = Path(path)
+    if not path.is_file():
+        raise WorkshopError(f"There is no file {path}. Give the path of a picture on this computer.")
+    key = key or path.name
+    ws.client("s3").upload_file(str(path), state.source_bucket, key)
+    logger.info("  uploaded %s to s3://%s/%s", path.name, state.source_bucket, key)
+    return key
+
+
+def function_log(ws: Workshop, since_ms: int = 0) -> list[str]:
+    """The function's log lines since a time, as CloudWatch Logs holds them."""
+    return [event["message"].rstrip("\n") for event in logs.read_log_events(ws.client("logs"), ws.require_state().log_group, since_ms)]
+
+
+def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | None = None, progress=None) -> list[str]:
+    """Wait until every output of ``key`` is in the destination bucket; explain from the log if not."""
+    state = ws.require_state()
+    wanted = expected_outputs(key)
+    deadline = time.monotonic() + (timeout or TIMEOUT_SECONDS + 30)
+    waiter = ws.client("s3").get_waiter("object_exists")
+    found: list[str] = []
+    for output in wanted:
+        while True:
+            try:
+                waiter.wait(Bucket=state.destination_bucket, Key=output, WaiterConfig={"Delay": 1, "MaxAttempts": 3})
+                break
+            except WaiterError:
+                problem = _problem_in_log(function_log(ws, since_ms), key)
+                if problem:
+                    raise WorkshopError(f"The function did not pixelate {key}:\n  {problem}")
+                if time.monotonic() > deadline:
+                    raise WorkshopError(
+                        f"Only {len(found)} of the {len(wanted)} outputs of {key} arrived in s3://{state.destination_bucket}. "
+                        f"Check that the trigger is set (step 4), and read the function's log:\n  "
+                        + "\n  ".join(function_log(ws, since_ms)[-15:] or ["(the log is empty: the function never ran)"])
+                    )
+        found.append(output)
+        if progress:
+            progress(key, len(found), len(wanted))
+    return found
+
+
+def _problem_in_log(lines: list[str], key: str) -> str | None:
+    for line in lines:
+        if ("[ERROR]" in line or "[WARNING]" in line or "Task timed out" in line) and (key in line or "Task timed out" in line or "Runtime." in line):
+            return line.split("\t")[-1]
+    return None
+
+
+def wait_for_reports(ws: Workshop, count: int, since_ms: int, timeout: float = 30) -> list[str]:
+    """Wait for ``count`` REPORT lines: the invocations have finished and written their logs."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = function_log(ws, since_ms)
+        if sum(line.startswith("REPORT ") for line in lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.5)
+
+
+def download(ws: Workshop, keys: list[str], out_dir: Path) -> list[Path]:
+    state = ws.require_state()
+    paths = []
+    for key in keys:
+        path = Path(out_dir) / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ws.client("s3").download_file(state.destination_bucket, key, str(path))
+        paths.append(path)
+    return paths
+
+
+def run_pipeline_test(ws: Workshop, images: list[Path], out_dir: Path, progress=None) -> tuple[list[Upload], list[str]]:
+    """Step 5 whole: upload each picture, wait for its outputs, download them; return the uploads and the log."""
+    ws.require_state()
+    logger.info("Step 5: upload %d picture(s) and wait for the function", len(images))
+    since_ms = int(time.time() * 1000) - 1000
+    uploads = [Upload(Path(path), upload_image(ws, path)) for path in images]
+    for upload in uploads:
+        keys = wait_for_outputs(ws, upload.key, since_ms, progress=progress)
+        upload.outputs = download(ws, keys, out_dir)
+        logger.info("  %s: %d pictures downloaded to %s", upload.key, len(keys), out_dir)
+    log_lines = wait_for_reports(ws, len(uploads), since_ms)
+    return uploads, log_lines

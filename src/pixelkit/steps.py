@@ -1,0 +1,262 @@
+"""The tutorial's steps 1 to 4 and 6, each safe to run again.
+
+Each step reads and writes ``.workshop/state.json`` through the ``Workshop`` it
+is given, logs one line per thing it creates or finds already there, and
+returns a small summary that the notebooks display.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+
+from pixelkit import package as packaging
+from pixelkit.aws import functions, iam, logs, s3
+from pixelkit.errors import WorkshopError
+from pixelkit.policies import render_policy, trust_policy
+from pixelkit.state import forget_state, new_suffix
+from pixelkit.workshop import Workshop
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 60
+MEMORY_MB = 512
+TRIGGER_ID = "pixelate-new-images"
+PERMISSION_ID = "allow-s3-source-bucket"
+# All object-creation events: a large upload from the CLI arrives as a multipart upload, not a PUT.
+TRIGGER_EVENTS = ["s3:ObjectCreated:*"]
+
+
+def _said(created: bool, what: str) -> None:
+    logger.info("  %s %s", "created" if created else "already there, kept:", what)
+
+
+# Step 1 ---------------------------------------------------------------------------------------
+
+def create_buckets(ws: Workshop) -> dict:
+    """Step 1: the source and the destination bucket, private and encrypted as AWS makes them."""
+    state = ws.start_run()
+    logger.info("Step 1: source and destination buckets")
+    check_distinct_buckets(state.source_bucket, state.destination_bucket)
+    for attr in ("source_bucket", "destination_bucket"):
+        while True:
+            name = getattr(state, attr)
+            try:
+                created = s3.create_bucket(ws.client("s3"), name, state.region, state.tags)
+                break
+            except s3.BucketNameTaken:
+                new_name = f"{name.rsplit('-', 1)[0]}-{new_suffix()}"
+                logger.info("  bucket name %s belongs to someone else (names are global); using %s", name, new_name)
+                setattr(state, attr, new_name)
+                ws.save()
+        state.note_created(f"bucket:{name}")
+        ws.save()
+        _said(created, f"bucket {name}")
+    return {"source_bucket": state.source_bucket, "destination_bucket": state.destination_bucket}
+
+
+def check_distinct_buckets(source: str, destination: str) -> None:
+    if source == destination:
+        raise WorkshopError(
+            f"The source and destination bucket are both {source!r}. The function would write its "
+            "pictures where it reads them and trigger itself forever (and bill you for it). "
+            "Give the destination bucket a different name."
+        )
+
+
+# Step 2 ---------------------------------------------------------------------------------------
+
+def create_role(ws: Workshop, policy: str | None = None) -> dict:
+    """Step 2: the role Lambda assumes, and its inline policy (least privilege unless asked)."""
+    state = ws.start_run()
+    if policy:
+        state.policy = policy
+    logger.info("Step 2: role %s with inline policy %s (%s)", state.role_name, state.policy_name, state.policy)
+    document = render_policy(state)
+    role, created = iam.create_role(ws.client("iam"), state.role_name, trust_policy(), state.tags)
+    state.role_arn = role["Arn"]
+    state.note_created(f"role:{state.role_name}")
+    ws.save()
+    _said(created, f"role {state.role_name}")
+    changed = iam.put_role_policy(ws.client("iam"), state.role_name, state.policy_name, document)
+    logger.info("  %s inline policy %s", "wrote" if changed else "already there, kept:", state.policy_name)
+    return {"role_arn": state.role_arn, "policy_name": state.policy_name, "policy": document}
+
+
+# Step 3 ---------------------------------------------------------------------------------------
+
+def deploy_function(ws: Workshop, architecture: str = "x86_64") -> dict:
+    """Step 3: build the deployment package and create (or update) the function from it."""
+    state = ws.require_state()
+    if not state.role_arn:
+        raise WorkshopError("The function needs its role: run step 2 (create the role) first.")
+    logger.info("Step 3: function %s (%s, %s)", state.function_name, packaging.RUNTIME, architecture)
+    package = packaging.build_package(packaging.RUNTIME, architecture)
+    lam = ws.client("lambda")
+    # The log group first, so that it is tagged and its logs expire after a week.
+    logs.create_log_group(ws.client("logs"), state.log_group, state.tags)
+    state.note_created(f"log-group:{state.log_group}")
+    ws.save()
+    existing = functions.get_function(lam, state.function_name)
+    if existing is None:
+        response = functions.create_function(
+            lam,
+            {
+                "FunctionName": state.function_name,
+                "Runtime": packaging.RUNTIME,
+                "Handler": packaging.HANDLER,
+                "Role": state.role_arn,
+                "Code": {"ZipFile": package.read_bytes()},
+                "Architectures": [architecture],
+                "Description": "Pixelates each image put into the source bucket (pixelation workshop).",
+                "Tags": state.tags,
+            },
+        )
+        _said(True, f"function {state.function_name} from {package.path.name} ({package.size / 1e6:.1f} MB)")
+    else:
+        config = existing["Configuration"]
+        response = config
+        if config.get("CodeSha256") != _base64_sha256(package.read_bytes()):
+            response = functions.update_function_code(lam, state.function_name, package.read_bytes())
+            logger.info("  updated the code of %s", state.function_name)
+        else:
+            _said(False, f"function {state.function_name} with this code")
+        drift = {
+            key: value
+            for key, value in (("Runtime", packaging.RUNTIME), ("Handler", packaging.HANDLER), ("Role", state.role_arn))
+            if config.get(key) != value
+        }
+        if drift:
+            response = functions.update_function_configuration(lam, state.function_name, **drift)
+            logger.info("  set %s", ", ".join(f"{k}={v}" for k, v in drift.items()))
+    state.function_arn = response["FunctionArn"]
+    state.note_created(f"function:{state.function_name}")
+    ws.save()
+    return {
+        "function_arn": state.function_arn,
+        "runtime": packaging.RUNTIME,
+        "handler": packaging.HANDLER,
+        "package": str(package.path),
+        "package_bytes": package.size,
+    }
+
+
+def _base64_sha256(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+# Step 4 ---------------------------------------------------------------------------------------
+
+def configure_function(ws: Workshop) -> dict:
+    """Step 4: destination_bucket, a one-minute timeout, and the S3 trigger on the source bucket."""
+    state = ws.require_state()
+    check_distinct_buckets(state.source_bucket, state.destination_bucket)
+    lam = ws.client("lambda")
+    existing = functions.get_function(lam, state.function_name)
+    if existing is None:
+        raise WorkshopError(f"There is no function {state.function_name} yet: run step 3 (deploy the function) first.")
+    logger.info("Step 4: configure %s and its trigger", state.function_name)
+    config = existing["Configuration"]
+    wanted = {
+        "Environment": {"Variables": {"destination_bucket": state.destination_bucket}},
+        "Timeout": TIMEOUT_SECONDS,
+        "MemorySize": MEMORY_MB,
+    }
+    current = {
+        "Environment": {"Variables": config.get("Environment", {}).get("Variables", {})},
+        "Timeout": config.get("Timeout"),
+        "MemorySize": config.get("MemorySize"),
+    }
+    if current != wanted:
+        functions.update_function_configuration(lam, state.function_name, **wanted)
+        logger.info(
+            "  set destination_bucket=%s, timeout %d s, memory %d MB",
+            state.destination_bucket, TIMEOUT_SECONDS, MEMORY_MB,
+        )
+    else:
+        _said(False, f"destination_bucket={state.destination_bucket}, timeout {TIMEOUT_SECONDS} s, memory {MEMORY_MB} MB")
+    # S3 checks that it may call the function before it accepts the trigger: permission first.
+    added = functions.add_s3_permission(
+        lam, state.function_name, PERMISSION_ID, state.source_bucket, state.account_id, ws.partition
+    )
+    _said(added, f"permission for s3://{state.source_bucket} to invoke the function")
+    function_arn = config["FunctionArn"]
+    put = s3.put_lambda_trigger(ws.client("s3"), state.source_bucket, TRIGGER_ID, function_arn, TRIGGER_EVENTS)
+    _said(put, f"trigger on s3://{state.source_bucket} for {', '.join(TRIGGER_EVENTS)}")
+    state.note_created(f"trigger:{state.source_bucket}")
+    ws.save()
+    return {
+        "destination_bucket": state.destination_bucket,
+        "timeout": TIMEOUT_SECONDS,
+        "memory_mb": MEMORY_MB,
+        "trigger": {"bucket": state.source_bucket, "events": TRIGGER_EVENTS, "function": function_arn},
+    }
+
+
+def setup(ws: Workshop, policy: str | None = None, architecture: str = "x86_64") -> dict:
+    """Steps 1 to 4 in one go."""
+    summary = {}
+    summary.update(create_buckets(ws))
+    summary.update(create_role(ws, policy))
+    summary.update(deploy_function(ws, architecture))
+    summary.update(configure_function(ws))
+    logger.info("Ready: upload a picture to s3://%s and find five in s3://%s", ws.state.source_bucket, ws.state.destination_bucket)
+    return summary
+
+
+# Step 6 ---------------------------------------------------------------------------------------
+
+def cleanup(ws: Workshop) -> list[str]:
+    """Step 6: delete everything this run made, whatever is already gone; return what went."""
+    state = ws.state
+    if state is None:
+        logger.info("Nothing to clean up: there is no .workshop/state.json.")
+        return []
+    logger.info("Step 6: cleanup of workshop run %s on %s", state.suffix, ws.target.describe())
+    removed = []
+
+    def done(gone: bool, what: str) -> None:
+        logger.info("  %s %s", "deleted" if gone else "already gone:", what)
+        if gone:
+            removed.append(what)
+
+    # The trigger before the function, so that no upload calls a function that is going away.
+    done(s3.remove_lambda_trigger(ws.client("s3"), state.source_bucket, TRIGGER_ID), f"trigger on s3://{state.source_bucket}")
+    lam = ws.client("lambda")
+    if functions.get_function(lam, state.function_name) is not None:
+        done(functions.remove_permission(lam, state.function_name, PERMISSION_ID), "permission for S3 to invoke the function")
+    done(functions.delete_function(lam, state.function_name), f"function {state.function_name}")
+    done(logs.delete_log_group(ws.client("logs"), state.log_group), f"log group {state.log_group}")
+    done(iam.delete_role(ws.client("iam"), state.role_name), f"role {state.role_name} and its policy {state.policy_name}")
+    for bucket in (state.source_bucket, state.destination_bucket):
+        done(s3.delete_bucket(ws.client("s3"), bucket), f"bucket {bucket} and every object in it")
+    forget_state()
+    ws.state = None
+    logger.info("Clean: nothing of run %s is left%s.", state.suffix, "" if ws.target.is_local else " in your account")
+    return removed
+
+
+def inventory(ws: Workshop) -> dict[str, list[str]]:
+    """What of the kit exists right now on the target, by kind (notebook 6 shows it before and after)."""
+    found: dict[str, list[str]] = {}
+    bucket_names = {b["Name"] for b in ws.client("s3").list_buckets().get("Buckets", [])}
+    found["buckets"] = sorted(b for b in bucket_names if b.startswith("day38-"))
+    found["functions"] = sorted(
+        f["FunctionName"]
+        for page in ws.client("lambda").get_paginator("list_functions").paginate()
+        for f in page["Functions"]
+        if f["FunctionName"].startswith("day38-")
+    )
+    found["roles"] = sorted(
+        r["RoleName"]
+        for page in ws.client("iam").get_paginator("list_roles").paginate()
+        for r in page["Roles"]
+        if r["RoleName"].startswith("day38-")
+    )
+    found["log groups"] = sorted(
+        g["logGroupName"]
+        for page in ws.client("logs").get_paginator("describe_log_groups").paginate(logGroupNamePrefix="/aws/lambda/day38-")
+        for g in page["logGroups"]
+    )
+    return found

@@ -1,0 +1,79 @@
+"""The workshop's context: the target, its boto3 clients, and the state of this run."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+
+import boto3
+
+from pixelkit.aws.sts import get_account_id, partition_for
+from pixelkit.errors import WorkshopError
+from pixelkit.state import State, check_same_target, default_state, load_state, save_state
+from pixelkit.target import Target, new_session, require_emulator, use_target
+
+logger = logging.getLogger("pixelkit")
+
+
+@dataclass
+class Workshop:
+    target: Target
+    session: boto3.Session
+    state: State | None
+    _clients: dict = field(default_factory=dict, repr=False)
+
+    def client(self, service: str):
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service)
+        return self._clients[service]
+
+    @property
+    def partition(self) -> str:
+        return partition_for(self.target.region)
+
+    def require_state(self) -> State:
+        if self.state is None:
+            raise WorkshopError(
+                "Nothing has been set up yet (there is no .workshop/state.json). "
+                "Run step 1 first, or `make setup` for steps 1 to 4."
+            )
+        return self.state
+
+    def start_run(self) -> State:
+        """The state of this run, made (names chosen, account read) and saved on first use."""
+        if self.state is None:
+            state = default_state(self.target)
+            state.account_id = get_account_id(self.client("sts"))
+            save_state(state)
+            self.state = state
+            logger.info("New workshop run %s on %s; names are kept in .workshop/state.json", state.suffix, self.target.describe())
+        elif not self.state.account_id:
+            self.state.account_id = get_account_id(self.client("sts"))
+            self.save()
+        return self.state
+
+    def save(self) -> None:
+        save_state(self.require_state())
+
+
+def open_workshop(target: str | None = None) -> Workshop:
+    """Choose the target, check that it answers, and load this run's state if there is one."""
+    chosen = use_target(target)
+    require_emulator(chosen)
+    state = load_state()
+    if state is not None:
+        check_same_target(state, chosen)
+    return Workshop(chosen, new_session(chosen), state)
+
+
+def configure_console_logging(verbose: bool = False) -> None:
+    """Show the kit's progress lines as plain text (scripts and notebooks call this)."""
+    kit_logger = logging.getLogger("pixelkit")
+    if not any(getattr(h, "_pixelkit", False) for h in kit_logger.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._pixelkit = True
+        kit_logger.addHandler(handler)
+        kit_logger.propagate = False
+    kit_logger.setLevel(logging.DEBUG if verbose else logging.INFO)

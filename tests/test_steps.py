@@ -1,0 +1,139 @@
+"""Each step against moto: it creates what it should, it is idempotent, and cleanup leaves nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pixelkit import steps
+from pixelkit.errors import WorkshopError
+from pixelkit.state import load_state, state_path
+
+
+def kit_inventory(ws) -> dict[str, list[str]]:
+    return steps.inventory(ws)
+
+
+def test_step1_creates_two_private_encrypted_tagged_buckets(moto_workshop):
+    result = steps.create_buckets(moto_workshop)
+    s3 = moto_workshop.client("s3")
+    for bucket in (result["source_bucket"], result["destination_bucket"]):
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        assert all(block.values())
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+        assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
+        assert tags["workshop"] == "pixelation-workshop"
+    assert result["source_bucket"].startswith("day38-source-")
+    assert result["destination_bucket"].startswith("day38-destination-")
+    state = load_state()
+    assert state.source_bucket == result["source_bucket"] and state.account_id == "123456789012"
+
+
+def test_step2_role_trusts_lambda_and_policy_is_least_privilege(moto_workshop):
+    steps.create_buckets(moto_workshop)
+    steps.create_role(moto_workshop)
+    state = moto_workshop.state
+    iam = moto_workshop.client("iam")
+    trust = iam.get_role(RoleName="day38-role")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+    policy = iam.get_role_policy(RoleName="day38-role", PolicyName="day38-inline")["PolicyDocument"]
+    actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert "s3:*" not in actions
+    by_action = {s["Action"]: s["Resource"] for s in policy["Statement"] if isinstance(s["Action"], str)}
+    assert by_action["s3:GetObject"] == f"arn:aws:s3:::{state.source_bucket}/*"
+    assert by_action["s3:PutObject"] == f"arn:aws:s3:::{state.destination_bucket}/*"
+    assert "YOURACCOUNTID" not in json.dumps(policy) and "123456789012" in json.dumps(policy)
+
+
+def test_tutorial_policy_is_available_for_comparison(moto_workshop):
+    steps.create_buckets(moto_workshop)
+    result = steps.create_role(moto_workshop, policy="tutorial")
+    assert result["policy"]["Statement"][0]["Action"] == ["s3:*"]
+
+
+def test_setup_configures_function_and_trigger(moto_workshop):
+    steps.setup(moto_workshop)
+    state = moto_workshop.state
+    lam = moto_workshop.client("lambda")
+    config = lam.get_function(FunctionName="day38-image_pixelator")["Configuration"]
+    assert config["Runtime"] == "python3.13"
+    assert config["Handler"] == "lambda_function.lambda_handler"
+    assert config["Architectures"] == ["x86_64"]
+    assert config["Timeout"] == 60
+    assert config["Environment"]["Variables"] == {"destination_bucket": state.destination_bucket}
+    statement = json.loads(lam.get_policy(FunctionName="day38-image_pixelator")["Policy"])["Statement"][0]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert state.source_bucket in json.dumps(statement["Condition"])
+    triggers = moto_workshop.client("s3").get_bucket_notification_configuration(Bucket=state.source_bucket)
+    [trigger] = triggers["LambdaFunctionConfigurations"]
+    assert trigger["LambdaFunctionArn"] == config["FunctionArn"]
+    assert trigger["Events"] == ["s3:ObjectCreated:*"]
+    # never on the destination bucket
+    assert "LambdaFunctionConfigurations" not in moto_workshop.client("s3").get_bucket_notification_configuration(
+        Bucket=state.destination_bucket
+    )
+
+
+def test_setup_twice_changes_nothing(moto_workshop, kit_log):
+    steps.setup(moto_workshop)
+    lam = moto_workshop.client("lambda")
+    before = lam.get_function(FunctionName="day38-image_pixelator")["Configuration"]
+    state_before = state_path().read_text()
+    kit_log.clear()
+    steps.setup(moto_workshop)
+    after = lam.get_function(FunctionName="day38-image_pixelator")["Configuration"]
+    assert after["CodeSha256"] == before["CodeSha256"]
+    assert after["LastModified"] == before["LastModified"]
+    assert state_path().read_text() == state_before
+    assert kit_log.records
+    assert not [r for r in kit_log.records if r.getMessage().lstrip().startswith(("created", "wrote", "set ", "updated"))]
+    assert len(kit_inventory(moto_workshop)["buckets"]) == 2
+
+
+def test_cleanup_leaves_nothing_and_can_run_twice(moto_workshop):
+    steps.setup(moto_workshop)
+    moto_workshop.client("s3").put_object(Bucket=moto_workshop.state.destination_bucket, Key="x.jpg", Body=b"x")
+    steps.cleanup(moto_workshop)
+    assert kit_inventory(moto_workshop) == {"buckets": [], "functions": [], "roles": [], "log groups": []}
+    assert not state_path().exists()
+    assert steps.cleanup(moto_workshop) == []
+
+
+def test_cleanup_empties_versioned_buckets(moto_workshop):
+    steps.create_buckets(moto_workshop)
+    s3 = moto_workshop.client("s3")
+    bucket = moto_workshop.state.source_bucket
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"1", b"2"):
+        s3.put_object(Bucket=bucket, Key="same.jpg", Body=body)
+    s3.delete_object(Bucket=bucket, Key="same.jpg")  # leaves a delete marker
+    steps.cleanup(moto_workshop)
+    assert kit_inventory(moto_workshop)["buckets"] == []
+
+
+@pytest.mark.parametrize("done_steps", [1, 2, 3])
+def test_cleanup_after_a_half_finished_setup(moto_workshop, done_steps):
+    for step in [steps.create_buckets, steps.create_role, steps.deploy_function][:done_steps]:
+        step(moto_workshop)
+    steps.cleanup(moto_workshop)
+    assert kit_inventory(moto_workshop) == {"buckets": [], "functions": [], "roles": [], "log groups": []}
+
+
+def test_steps_out_of_order_say_what_to_run_first(moto_workshop):
+    with pytest.raises(WorkshopError, match="step 1"):
+        steps.deploy_function(moto_workshop)
+    steps.create_buckets(moto_workshop)
+    with pytest.raises(WorkshopError, match="step 2"):
+        steps.deploy_function(moto_workshop)
+    steps.create_role(moto_workshop)
+    with pytest.raises(WorkshopError, match="step 3"):
+        steps.configure_function(moto_workshop)
+
+
+def test_a_destination_equal_to_the_source_is_refused(moto_workshop):
+    steps.setup(moto_workshop)
+    moto_workshop.state.destination_bucket = moto_workshop.state.source_bucket
+    with pytest.raises(WorkshopError, match="trigger itself forever"):
+        steps.configure_function(moto_workshop)
