@@ -67,11 +67,23 @@ def open_workshop(target: str | None = None) -> Workshop:
     return Workshop(chosen, new_session(chosen), state)
 
 
+class _CurrentStdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is now (Jupyter and pytest replace it), not the one at creation."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_console_logging(verbose: bool = False) -> None:
     """Show the kit's progress lines as plain text (scripts and notebooks call this)."""
     kit_logger = logging.getLogger("pixelkit")
     if not any(getattr(h, "_pixelkit", False) for h in kit_logger.handlers):
-        handler = logging.StreamHandler(sys.stdout)
+        handler = _CurrentStdoutHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         handler._pixelkit = True
         kit_logger.addHandler(handler)

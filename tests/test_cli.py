@@ -1,0 +1,39 @@
+"""The commands a learner types: one clear message and exit status 2 when something is wrong."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from pixelkit.cli import main
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def test_without_an_emulator_the_message_says_how_to_start_it(monkeypatch, capsys):
+    monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
+    assert main(["setup"]) == 2
+    err = capsys.readouterr().err
+    assert "make emulator" in err and "Traceback" not in err
+
+
+def test_an_unknown_target_is_explained(monkeypatch, capsys):
+    monkeypatch.setenv("WORKSHOP_TARGET", "moon")
+    assert main(["status"]) == 2
+    assert "Unknown target 'moon'" in capsys.readouterr().err
+
+
+def test_cleanup_with_nothing_set_up_is_fine(emulator_url, monkeypatch, capsys):
+    monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", emulator_url)
+    assert main(["cleanup"]) == 0
+    assert "Nothing to clean up" in capsys.readouterr().out
+
+
+def test_every_script_runs_and_shows_its_help():
+    scripts = sorted(SCRIPTS.glob("*.py"))
+    assert len(scripts) >= 7
+    for script in scripts:
+        result = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        assert "--target" in result.stdout

@@ -1,0 +1,74 @@
+"""The emulator's Lambda runtime: handler, environment, timeout and errors, as Lambda reports them."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+
+import pytest
+
+from pixelkit.aws import logs
+
+pytestmark = pytest.mark.emulator
+
+CODE = '''
+import os, time
+def handler(event, context):
+    print("sees", os.environ.get("GREETING"), context.function_name, context.get_remaining_time_in_millis() > 0)
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    return {"ok": True}
+'''
+
+
+def zipped(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def probe_function(emulator_workshop):
+    ws = emulator_workshop
+    iam = ws.client("iam")
+    role = iam.create_role(RoleName="probe-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]
+    lam = ws.client("lambda")
+    lam.create_function(
+        FunctionName="probe", Runtime="python3.13", Handler="app.handler", Role=role["Arn"],
+        Code={"ZipFile": zipped(CODE)}, Timeout=1, Environment={"Variables": {"GREETING": "hello"}},
+    )
+    yield lam
+    lam.delete_function(FunctionName="probe")
+    ws.client("logs").delete_log_group(logGroupName="/aws/lambda/probe")
+    iam.delete_role(RoleName="probe-role")
+
+
+def log_lines(ws) -> list[str]:
+    return [e["message"] for e in logs.read_log_events(ws.client("logs"), "/aws/lambda/probe")]
+
+
+def test_runs_the_configured_handler_with_its_environment(emulator_workshop, probe_function):
+    response = probe_function.invoke(FunctionName="probe", Payload=b"{}")
+    assert json.loads(response["Payload"].read()) == {"ok": True}
+    lines = log_lines(emulator_workshop)
+    assert "sees hello probe True" in lines
+    assert lines[0].startswith("START RequestId:") and lines[-1].startswith("REPORT RequestId:")
+
+
+def test_a_timeout_is_logged_as_lambda_logs_it(emulator_workshop, probe_function):
+    started = time.monotonic()
+    response = probe_function.invoke(FunctionName="probe", Payload=json.dumps({"sleep": 5}))
+    assert time.monotonic() - started < 4  # stopped at the 1-second timeout, not after 5
+    assert response.get("FunctionError")
+    assert any("Task timed out after 1.00 seconds" in line for line in log_lines(emulator_workshop))
+
+
+def test_an_error_is_logged_with_its_type(emulator_workshop, probe_function):
+    response = probe_function.invoke(FunctionName="probe", Payload=json.dumps({"fail": True}))
+    assert json.loads(response["Payload"].read())["errorType"] == "ValueError"
+    assert any(line.startswith("[ERROR] ValueError: asked to fail") for line in log_lines(emulator_workshop))
