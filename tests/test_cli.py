@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,3 +38,14 @@ def test_every_script_runs_and_shows_its_help():
         result = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         assert "--target" in result.stdout
+
+
+def test_switching_from_local_to_aws_forgets_the_emulator(monkeypatch):
+    from pixelkit.target import use_target
+
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    local = use_target("local")
+    assert os.environ["AWS_ENDPOINT_URL"] == local.endpoint_url
+    aws = use_target("aws")
+    assert aws.endpoint_url is None and "AWS_ENDPOINT_URL" not in os.environ
+    assert "AWS_ACCESS_KEY_ID" not in os.environ

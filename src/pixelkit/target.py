@@ -28,6 +28,7 @@ TARGETS = (LOCAL, AWS)
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_REGION = "us-east-1"
 # The emulator accepts any credentials; these make sure real ones are never sent to it.
+_SET_BY_KIT = "PIXELKIT_LOCAL_ENDPOINT"
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -75,6 +76,7 @@ def use_target(name: str | None = None) -> Target:
                 "talks to the emulator on loopback; use --target aws for anything else."
             )
         os.environ["AWS_ENDPOINT_URL"] = endpoint
+        os.environ[_SET_BY_KIT] = endpoint
         os.environ.update(LOCAL_CREDENTIALS)
         # A profile could carry its own endpoint or credentials: the local target ignores it.
         os.environ.pop("AWS_PROFILE", None)
@@ -82,6 +84,7 @@ def use_target(name: str | None = None) -> Target:
         region = os.environ.setdefault("AWS_REGION", DEFAULT_REGION)
         os.environ["AWS_DEFAULT_REGION"] = region
         return Target(LOCAL, region, endpoint)
+    _forget_local_settings()
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or boto3.Session().region_name
     if not region:
         raise WorkshopError(
@@ -89,6 +92,18 @@ def use_target(name: str | None = None) -> Target:
             "profile a region with `aws configure`."
         )
     return Target(AWS, region, os.environ.get("AWS_ENDPOINT_URL"))
+
+
+def _forget_local_settings() -> None:
+    """Switching to AWS in the same process (a notebook kernel) must not keep the emulator's settings."""
+    endpoint = os.environ.pop(_SET_BY_KIT, None)
+    if endpoint is None:
+        return
+    if os.environ.get("AWS_ENDPOINT_URL") == endpoint:
+        del os.environ["AWS_ENDPOINT_URL"]
+    for name, value in LOCAL_CREDENTIALS.items():
+        if os.environ.get(name) == value:
+            del os.environ[name]
 
 
 def emulator_is_listening(endpoint: str = DEFAULT_ENDPOINT, timeout: float = 0.5) -> bool:
