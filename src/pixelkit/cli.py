@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_GONE = ("A resource of this run is not there. If the emulator was restarted, it forgot everything: "
+         "run `make setup` again. `make status` shows what exists.")
+
+
 def explain(error: Exception) -> str:
     """One message a learner can act on, for the errors a run can meet."""
     if isinstance(error, WorkshopError):
@@ -135,6 +139,9 @@ def explain(error: Exception) -> str:
             "AccessDenied": "Your AWS identity lacks a permission for this; the README lists what the kit needs.",
             "ExpiredToken": "Your AWS session has expired: sign in again (e.g. `aws sso login`).",
             "InvalidClientTokenId": "Your AWS credentials are not valid: check `aws sts get-caller-identity`.",
+            "NoSuchBucket": _GONE,
+            "ResourceNotFoundException": _GONE,
+            "NoSuchEntity": _GONE,
         }.get(code, "Run the same command again; every step is safe to repeat. If it fails again, run `make cleanup`.")
         return f"AWS said {code}: {error_message(error)}\n{hint}"
     if isinstance(error, BotoCoreError):

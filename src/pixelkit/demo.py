@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from urllib.parse import urlparse
 
 from pixelkit import pipeline, steps
+from pixelkit.errors import WorkshopError
 from pixelkit.emulator.server import DEFAULT_PORT, EmulatorProcess
 from pixelkit.paths import sample_images, workshop_dir
 from pixelkit.pictures import save_contact_sheet
+from pixelkit.state import load_state
 from pixelkit.target import emulator_is_listening, use_target
 from pixelkit.workshop import open_workshop
 
@@ -20,7 +23,17 @@ def run_demo(out_dir: Path) -> Path:
     """Run steps 1 to 6 on the emulator (started here if none listens); return the contact sheet."""
     target = use_target("local")
     started = None
-    if not emulator_is_listening(target.endpoint_url):
+    already_running = emulator_is_listening(target.endpoint_url)
+    learner_run = load_state()
+    if already_running and learner_run is not None and learner_run.target == target.name:
+        raise WorkshopError(
+            f"Workshop run {learner_run.suffix} is set up on the emulator at {target.endpoint_url}. The demo uses "
+            "the same role and function names and cleans up after itself, so it would take yours down. "
+            "Finish your run with `make cleanup` first, or stop that emulator and run `make demo` again."
+        )
+    # The demo keeps its own state, apart from a learner's run on another target.
+    os.environ["WORKSHOP_DIR"] = str(workshop_dir() / "demo")
+    if not already_running:
         workshop_dir().mkdir(parents=True, exist_ok=True)
         log_path = workshop_dir() / "emulator.log"
         started = EmulatorProcess(urlparse(target.endpoint_url).port or DEFAULT_PORT, log_path)
