@@ -24,7 +24,8 @@ def isolated_workshop(tmp_path, monkeypatch):
     for name, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
     # set-then-delete records the original, so that what the kit sets in os.environ is undone after each test
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "WORKSHOP_TARGET", "WORKSHOP_ENDPOINT_URL"):
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "WORKSHOP_TARGET", "WORKSHOP_ENDPOINT_URL",
+                 "WORKSHOP_STUDENT", "MOTO_ACCOUNT_ID"):
         monkeypatch.setenv(name, "unset")
         monkeypatch.delenv(name)
     monkeypatch.setenv("WORKSHOP_DIR", str(tmp_path / ".workshop"))

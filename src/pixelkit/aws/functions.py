@@ -14,6 +14,8 @@ from pixelkit.errors import WorkshopError
 logger = logging.getLogger(__name__)
 
 WAIT = {"Delay": 1, "MaxAttempts": 120}
+# The pause between attempts while a new role propagates (the tests replace it to count, not wait).
+retry_sleep = time.sleep
 # A new role takes a few seconds to reach Lambda; until then create_function says this.
 ROLE_NOT_READY = "cannot be assumed by Lambda"
 
@@ -31,13 +33,11 @@ class RoleNotReady(WorkshopError):
     """Lambda still cannot assume the new role after every retry."""
 
 
-def create_function(
-    lambda_client, params: dict, attempts: int = 10, first_delay: float = 1.0, sleep=time.sleep
-) -> dict:
+def create_function(lambda_client, params: dict, attempts: int = 10, first_delay: float = 1.0) -> dict:
     """Create the function, retrying (bounded, with backoff) while IAM propagates a new role.
 
     With the defaults the kit waits up to about a minute (1+2+4+8+10x5 s); AWS usually
-    needs a few seconds. ``sleep`` is there for the tests.
+    needs a few seconds.
     """
     delay = first_delay
     for attempt in range(1, attempts + 1):
@@ -62,7 +62,7 @@ def create_function(
                 "  the new role is not usable by Lambda yet (IAM is eventually consistent); "
                 "attempt %d of %d, retrying in %.0f s", attempt, attempts, delay,
             )
-            sleep(delay)
+            retry_sleep(delay)
             delay = min(delay * 2, 10)
     lambda_client.get_waiter("function_active_v2").wait(FunctionName=params["FunctionName"], WaiterConfig=WAIT)
     return response
