@@ -115,14 +115,20 @@ class SandboxWorkshop(Workshop):
 class _PlanLogFilter(logging.Filter):
     """During a plan, show the step headings and the calls, not "created ..." lines that did not happen."""
 
+    def __init__(self, recorder: CallRecorder):
+        super().__init__()
+        self.recorder = recorder
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.name == __name__ or record.getMessage().startswith("Step ")
+        if record.name == __name__:
+            return True
+        return self.recorder.recording and record.getMessage().startswith("Step ")
 
 
 @contextmanager
-def _plan_logging():
+def _plan_logging(recorder: CallRecorder):
     handlers = logging.getLogger("pixelkit").handlers
-    only_plan = _PlanLogFilter()
+    only_plan = _PlanLogFilter(recorder)
     for handler in handlers:
         handler.addFilter(only_plan)
     try:
@@ -177,7 +183,7 @@ def plan(command: str, target: Target, student: str | None = None, policy: str |
         session = boto3.Session(region_name=target.region)
         session.events.register("before-parameter-build", recorder)
         ws = SandboxWorkshop(target, session, load_state(student), student)
-        with _plan_logging():
+        with _plan_logging(recorder):
             if command == "setup":
                 steps.setup(ws, policy, architecture)
             elif ws.state is None:

@@ -78,11 +78,23 @@ def open_workshop(target: str | None = None, student: str | None = None) -> Work
     return Workshop(chosen, new_session(chosen), state, student)
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stdout`` is now (a notebook's, or pytest's capture), not the one at setup."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def configure_console_logging(verbose: bool = False) -> None:
     """Show the kit's progress lines as plain text (scripts and notebooks call this)."""
     kit_logger = logging.getLogger("pixelkit")
     if not any(getattr(h, "_pixelkit", False) for h in kit_logger.handlers):
-        handler = logging.StreamHandler(sys.stdout)
+        handler = _StdoutHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         handler._pixelkit = True
         kit_logger.addHandler(handler)
