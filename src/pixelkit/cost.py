@@ -42,7 +42,7 @@ class CostEstimate:
             "before the free tier, which usually covers it all):",
             f"  Lambda: {self.invocations} invocation(s), {self.gb_seconds:.3f} GB-seconds ({self.architecture})"
             f"  ${self.lambda_dollars:.6f}",
-            f"  S3: {self.s3_writes} PUT/LIST and {self.s3_reads} GET/HEAD requests  ${self.s3_dollars:.6f}",
+            f"  S3: {self.s3_writes} PUT and {self.s3_reads} GET/HEAD requests  ${self.s3_dollars:.6f}",
             f"  Total: ${self.dollars:.6f}  (a class of 30 doing the same: ${30 * self.dollars:.4f})",
         ]
 
