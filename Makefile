@@ -7,9 +7,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TARGET ?= local
 export WORKSHOP_TARGET := $(TARGET)
+# The function's architecture: x86_64 (the tutorial's) or arm64.
+ARCH ?= x86_64
+# STUDENT=alice: one learner's own resources and state in a shared account.
+ifdef STUDENT
+export WORKSHOP_STUDENT := $(STUDENT)
+endif
 export MPLBACKEND := Agg
 
-.PHONY: help demo test emulator setup upload cleanup status package lab clean
+.PHONY: help demo test emulator setup upload cleanup status package plan orphans lab clean
 help:
 	@echo "make demo      the whole pipeline on the local emulator; pictures land in out/"
 	@echo "make test      run every test"
@@ -18,7 +24,10 @@ help:
 	@echo "make upload    step 5 (IMAGES='a.jpg b.png' to choose pictures)"
 	@echo "make cleanup   step 6: delete everything the kit made"
 	@echo "make status    what of the kit exists on the target"
-	@echo "make package   build the Lambda deployment package into build/"
+	@echo "make package   build the Lambda deployment package into build/ (ARCH=arm64 for Graviton)"
+	@echo "make plan      print every AWS call setup would make, and make none (dry run)"
+	@echo "make orphans   cleanup --all-tagged: remove the kit's resources of earlier runs, found by tags"
+	@echo "               STUDENT=alice isolates one learner in a shared account; TARGET=aws for a real account"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +45,13 @@ emulator: $(STAMP)
 	$(BIN)/pixelkit emulator
 
 setup: $(STAMP)
-	$(BIN)/pixelkit setup
+	$(BIN)/pixelkit setup --architecture $(ARCH)
+
+plan: $(STAMP)
+	$(BIN)/pixelkit setup --dry-run --architecture $(ARCH)
+
+orphans: $(STAMP)
+	$(BIN)/pixelkit cleanup --all-tagged
 
 upload: $(STAMP)
 	$(BIN)/pixelkit upload $(IMAGES)
@@ -48,7 +63,7 @@ status: $(STAMP)
 	$(BIN)/pixelkit status
 
 package: $(STAMP)
-	$(BIN)/pixelkit package
+	$(BIN)/pixelkit package --architecture $(ARCH)
 
 clean:
 	rm -rf build out .pytest_cache

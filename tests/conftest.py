@@ -25,7 +25,7 @@ def isolated_workshop(tmp_path, monkeypatch):
         monkeypatch.setenv(name, value)
     # set-then-delete records the original, so that what the kit sets in os.environ is undone after each test
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "WORKSHOP_TARGET", "WORKSHOP_ENDPOINT_URL",
-                 "PIXELKIT_LOCAL_ENDPOINT"):
+                 "PIXELKIT_LOCAL_ENDPOINT", "WORKSHOP_STUDENT", "MOTO_ACCOUNT_ID"):
         monkeypatch.setenv(name, "unset")
         monkeypatch.delenv(name)
     monkeypatch.setenv("WORKSHOP_DIR", str(tmp_path / ".workshop"))

@@ -1,6 +1,8 @@
 """``pixelkit``: the command behind the scripts in ``scripts/`` and the make targets.
 
-Every command takes ``--target local|aws`` (default: ``WORKSHOP_TARGET``, else local).
+Every command takes ``--target local|aws`` (default: ``WORKSHOP_TARGET``, else local)
+and ``--student NAME`` (default: ``WORKSHOP_STUDENT``, else none). ``setup`` and
+``cleanup`` take ``--dry-run``; ``class setup|cleanup`` are the instructor's commands.
 A problem the learner can fix ends the command with one message that says what to
 do, and exit status 2; never with a stack trace alone.
 """
@@ -17,7 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from pixelkit import pipeline, steps
 from pixelkit.aws.errors import error_code, error_message
 from pixelkit.errors import WorkshopError
-from pixelkit.paths import output_dir, sample_images, workshop_dir
+from pixelkit.paths import output_dir, sample_images
+from pixelkit.state import check_student, current_student, state_path
 from pixelkit.workshop import Workshop, configure_console_logging, open_workshop
 
 logger = logging.getLogger("pixelkit")
@@ -44,6 +47,8 @@ def _setup(ws: Workshop, args) -> None:
 
 
 def _upload(ws: Workshop, args) -> None:
+    from pixelkit.cost import estimate_run_cost
+
     images = [Path(p) for p in args.images] or sample_images()[:1]
     uploads, log_lines = pipeline.run_pipeline_test(ws, images, args.out)
     print("\nThe function's log (CloudWatch Logs, " + ws.require_state().log_group + "):")
@@ -51,16 +56,27 @@ def _upload(ws: Workshop, args) -> None:
         print("  " + line)
     for upload in uploads:
         print(f"\n{upload.key} -> " + ", ".join(str(p) for p in upload.outputs))
+    config = ws.client("lambda").get_function_configuration(FunctionName=ws.state.function_name)
+    estimate = estimate_run_cost(log_lines, len(uploads), len(pipeline.grids()), config.get("Architectures", ["x86_64"])[0])
+    print("\n" + "\n".join(estimate.lines()))
 
 
 def _cleanup(ws: Workshop, args) -> None:
-    steps.cleanup(ws)
+    if args.all_tagged:
+        if args.dry_run:
+            from pixelkit.dryrun import plan_cleanup_tagged
+
+            plan_cleanup_tagged(ws, ws.student)
+        else:
+            steps.cleanup_tagged(ws, ws.student)
+    else:
+        steps.cleanup(ws)
 
 
 def _status(ws: Workshop, args) -> None:
     state = ws.state
-    print(f"Target: {ws.target.describe()}")
-    print(f"State: {'none (nothing set up)' if state is None else workshop_dir() / 'state.json'}")
+    print(f"Target: {ws.target.describe()}" + (f", student {ws.student}" if ws.student else ""))
+    print(f"State: {'none (nothing set up)' if state is None else state_path(ws.student)}")
     for kind, names in steps.inventory(ws).items():
         print(f"  {kind}: {', '.join(names) if names else '-'}")
 
@@ -84,6 +100,30 @@ def _package(args) -> None:
     print(f"{package.path}  {package.size / 1e6:.2f} MB  sha256 {package.sha256}")
 
 
+def _dry_run(args) -> None:
+    from pixelkit.dryrun import plan
+    from pixelkit.target import use_target
+
+    student = check_student(args.student) if args.student is not None else current_student()
+    plan(args.command, use_target(args.target), student, getattr(args, "policy", None),
+         getattr(args, "architecture", "x86_64"))
+
+
+def _class(args) -> None:
+    from pixelkit import classroom
+
+    if args.class_command == "setup":
+        names = classroom.student_names(args.students, args.count)
+        rows = classroom.class_setup(args.target, names, args.policy, args.architecture)
+        print("\n" + classroom.format_table(rows))
+    else:
+        names = classroom.student_names(args.students, args.count) if (args.students or args.count) else None
+        rows = classroom.class_cleanup(args.target, names)
+        print("\n" + classroom.format_table(rows, cleanup=True))
+    if any(r.status.startswith("FAILED") for r in rows):
+        raise WorkshopError("Some students failed (see the table). Run the same command again: every step is safe to repeat.")
+
+
 COMMANDS = {
     "create-buckets": (_create_buckets, "step 1: the source and destination buckets"),
     "create-role": (_create_role, "step 2: the role and its inline policy"),
@@ -102,7 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (_, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.add_argument("--target", choices=["local", "aws"], help="local emulator (default) or a real AWS account")
+        command.add_argument("--student", help="a learner's name in a shared account (default: WORKSHOP_STUDENT)")
         command.add_argument("-v", "--verbose", action="store_true")
+        if name in ("setup", "cleanup"):
+            command.add_argument("--dry-run", action="store_true",
+                                 help="print every AWS call it would make, with its parameters, and make none")
+        if name == "cleanup":
+            command.add_argument("--all-tagged", action="store_true",
+                                 help="also find and remove, by their tags, resources of earlier runs (no state file needed)")
         if name in ("create-role", "setup"):
             command.add_argument("--policy", choices=["least-privilege", "tutorial"],
                                  help="inline policy: least privilege (default) or the tutorial's s3:*")
@@ -115,6 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=output_dir())
     package = sub.add_parser("package", help="build the deployment package into build/")
     package.add_argument("--architecture", choices=["x86_64", "arm64"], default="x86_64")
+    classroom = sub.add_parser("class", help="instructor: set up or tear down a class of students in one account")
+    classroom.add_argument("class_command", choices=["setup", "cleanup"])
+    classroom.add_argument("--students", help="comma-separated names, e.g. alice,bob")
+    classroom.add_argument("--count", type=int, help="N students named student01 ... studentNN")
+    classroom.add_argument("--target", choices=["local", "aws"])
+    classroom.add_argument("--policy", choices=["least-privilege", "tutorial"])
+    classroom.add_argument("--architecture", choices=["x86_64", "arm64"], default="x86_64")
+    classroom.add_argument("-v", "--verbose", action="store_true")
     emulator = sub.add_parser("emulator", help="serve the local AWS emulator on 127.0.0.1:4566", add_help=False)
     emulator.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -159,9 +214,13 @@ def main(argv: list[str] | None = None) -> int:
             _emulator(args)
         elif args.command == "package":
             _package(args)
+        elif args.command == "class":
+            _class(args)
+        elif getattr(args, "dry_run", False) and not getattr(args, "all_tagged", False):
+            _dry_run(args)
         else:
             function, _ = COMMANDS[args.command]
-            function(open_workshop(args.target), args)
+            function(open_workshop(args.target, args.student), args)
     except KeyboardInterrupt:
         print("\nInterrupted. Every step is safe to run again; `make cleanup` removes what was made.", file=sys.stderr)
         return 130

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from pixelkit import pipeline, steps
+from pixelkit.cost import estimate_run_cost
 from pixelkit.errors import WorkshopError
 from pixelkit.emulator.server import DEFAULT_PORT, EmulatorProcess
 from pixelkit.paths import sample_images, workshop_dir
@@ -50,6 +51,8 @@ def run_demo(out_dir: Path) -> Path:
         for line in log_lines:
             if line.startswith(("START", "END", "REPORT")) or "Received event" in line:
                 logger.info("  %s", line if len(line) < 160 else line[:157] + "...")
+        for line in estimate_run_cost(log_lines, len(uploads), len(pipeline.grids())).lines():
+            logger.info("%s", line)
         sheet = save_contact_sheet([(u.original, u.outputs) for u in uploads], out_dir / "contact-sheet.png")
     finally:
         # Clean up even when a step failed: the demo leaves nothing behind on the emulator.

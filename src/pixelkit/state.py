@@ -1,5 +1,9 @@
 """``.workshop/state.json``: what the kit created, so that any step or cleanup can find it.
 
+With a student name (``--student NAME`` or ``WORKSHOP_STUDENT``) each learner of a
+class sharing one account has a state file of their own, ``state-<name>.json``, and
+the name in every resource name and tag, so that nobody's run touches another's.
+
 The names are chosen once, on the first step, and kept until cleanup has removed
 everything. Notebooks in separate kernels and scripts run one by one all read
 the same file.
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -18,8 +23,32 @@ from pixelkit.paths import workshop_dir
 from pixelkit.target import Target
 
 WORKSHOP_TAG = "pixelation-workshop"
+# The tag keys on every resource: ``cleanup --all-tagged`` finds earlier runs by them.
+TAG_WORKSHOP = "workshop"
+TAG_STUDENT = "student"
+TAG_RUN = "workshop-run"
 # The tutorial's names; buckets get a suffix because bucket names are global.
 NAME_PREFIX = "day38"
+# Short enough that "day38-<student>-destination-<suffix>" stays within S3's 63 characters.
+STUDENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+
+
+def check_student(name: str | None) -> str | None:
+    """The student name as the kit uses it in resource names, or a message saying what is allowed."""
+    if name is None or not name.strip():
+        return None
+    name = name.strip()
+    if not STUDENT_PATTERN.match(name) or name.endswith("-") or "--" in name:
+        raise WorkshopError(
+            f"The student name {name!r} cannot be part of a bucket name. Use 1 to 20 lowercase letters, "
+            "digits and single hyphens, starting with a letter (e.g. --student alice)."
+        )
+    return name
+
+
+def current_student() -> str | None:
+    """The student of this shell: ``WORKSHOP_STUDENT``, or none (the tutorial's own names)."""
+    return check_student(os.environ.get("WORKSHOP_STUDENT"))
 
 
 def new_suffix() -> str:
@@ -41,6 +70,7 @@ class State:
     account_id: str | None = None
     role_arn: str | None = None
     function_arn: str | None = None
+    student: str | None = None
     created: list[str] = field(default_factory=list)
 
     @property
@@ -49,34 +79,44 @@ class State:
 
     @property
     def tags(self) -> dict[str, str]:
-        return {"workshop": WORKSHOP_TAG, "workshop-run": self.suffix}
+        tags = {TAG_WORKSHOP: WORKSHOP_TAG, TAG_RUN: self.suffix}
+        if self.student:
+            tags[TAG_STUDENT] = self.student
+        return tags
 
     def note_created(self, resource: str) -> None:
         if resource not in self.created:
             self.created.append(resource)
 
 
-def state_path() -> Path:
-    return workshop_dir() / "state.json"
+def state_path(student: str | None = None) -> Path:
+    return workshop_dir() / (f"state-{student}.json" if student else "state.json")
 
 
-def default_state(target: Target, suffix: str | None = None) -> State:
+def students_with_state() -> list[str]:
+    """The students that have a state file here (the instructor's ``class cleanup`` reads them)."""
+    return sorted(p.stem.removeprefix("state-") for p in workshop_dir().glob("state-*.json"))
+
+
+def default_state(target: Target, suffix: str | None = None, student: str | None = None) -> State:
     suffix = suffix or new_suffix()
+    prefix = f"{NAME_PREFIX}-{student}" if student else NAME_PREFIX
     return State(
         target=target.name,
         region=target.region,
         endpoint_url=target.endpoint_url,
         suffix=suffix,
-        source_bucket=f"{NAME_PREFIX}-source-{suffix}",
-        destination_bucket=f"{NAME_PREFIX}-destination-{suffix}",
-        role_name=f"{NAME_PREFIX}-role",
-        policy_name=f"{NAME_PREFIX}-inline",
-        function_name=f"{NAME_PREFIX}-image_pixelator",
+        source_bucket=f"{prefix}-source-{suffix}",
+        destination_bucket=f"{prefix}-destination-{suffix}",
+        role_name=f"{prefix}-role",
+        policy_name=f"{prefix}-inline",
+        function_name=f"{prefix}-image_pixelator",
+        student=student,
     )
 
 
-def load_state() -> State | None:
-    path = state_path()
+def load_state(student: str | None = None) -> State | None:
+    path = state_path(student)
     if not path.exists():
         return None
     try:
@@ -91,22 +131,22 @@ def load_state() -> State | None:
 
 
 def save_state(state: State) -> None:
-    path = state_path()
+    path = state_path(state.student)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(state), indent=2) + "\n")
     os.replace(tmp, path)
 
 
-def forget_state() -> None:
-    state_path().unlink(missing_ok=True)
+def forget_state(student: str | None = None) -> None:
+    state_path(student).unlink(missing_ok=True)
 
 
 def check_same_target(state: State, target: Target) -> None:
     """Refuse to mix up the emulator's resources and a real account's."""
     if state.target != target.name or state.region != target.region:
         raise WorkshopError(
-            f"{state_path()} describes resources on target {state.target!r} in {state.region}, "
+            f"{state_path(state.student)} describes resources on target {state.target!r} in {state.region}, "
             f"but this run targets {target.name!r} in {target.region}. Run the cleanup with "
             f"--target {state.target} (and AWS_REGION={state.region}) first, or delete the file "
             "if those resources are gone."

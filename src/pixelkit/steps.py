@@ -15,7 +15,7 @@ from pixelkit import package as packaging
 from pixelkit.aws import functions, iam, logs, s3
 from pixelkit.errors import WorkshopError
 from pixelkit.policies import render_policy, trust_policy
-from pixelkit.state import forget_state, new_suffix
+from pixelkit.state import TAG_STUDENT, TAG_WORKSHOP, WORKSHOP_TAG, forget_state, new_suffix, state_path
 from pixelkit.workshop import Workshop
 
 logger = logging.getLogger(__name__)
@@ -24,6 +24,8 @@ TIMEOUT_SECONDS = 60
 MEMORY_MB = 512
 TRIGGER_ID = "pixelate-new-images"
 PERMISSION_ID = "allow-s3-source-bucket"
+# How many random bucket names step 1 tries before it suspects something other than a collision.
+NAME_ATTEMPTS = 5
 # All object-creation events: a large upload from the CLI arrives as a multipart upload, not a PUT.
 TRIGGER_EVENTS = ["s3:ObjectCreated:*"]
 
@@ -40,12 +42,18 @@ def create_buckets(ws: Workshop) -> dict:
     logger.info("Step 1: source and destination buckets")
     check_distinct_buckets(state.source_bucket, state.destination_bucket)
     for attr in ("source_bucket", "destination_bucket"):
-        while True:
+        for attempt in range(1, NAME_ATTEMPTS + 1):
             name = getattr(state, attr)
             try:
                 created = s3.create_bucket(ws.client("s3"), name, state.region, state.tags)
                 break
             except s3.BucketNameTaken:
+                if attempt == NAME_ATTEMPTS:
+                    raise WorkshopError(
+                        f"{NAME_ATTEMPTS} bucket names in a row belong to someone else, the last {name}. "
+                        "That is not bad luck: check that your credentials can call s3:CreateBucket "
+                        "and s3:ListBucket, then run step 1 again."
+                    ) from None
                 new_name = f"{name.rsplit('-', 1)[0]}-{new_suffix()}"
                 logger.info("  bucket name %s belongs to someone else (names are global); using %s", name, new_name)
                 setattr(state, attr, new_name)
@@ -158,6 +166,7 @@ def configure_function(ws: Workshop) -> dict:
         raise WorkshopError(f"There is no function {state.function_name} yet: run step 3 (deploy the function) first.")
     logger.info("Step 4: configure %s and its trigger", state.function_name)
     config = existing["Configuration"]
+    check_no_trigger_on_destination(ws, config["FunctionArn"])
     wanted = {
         "Environment": {"Variables": {"destination_bucket": state.destination_bucket}},
         "Timeout": TIMEOUT_SECONDS,
@@ -194,6 +203,19 @@ def configure_function(ws: Workshop) -> dict:
     }
 
 
+def check_no_trigger_on_destination(ws: Workshop, function_arn: str) -> None:
+    """Refuse to go on when the destination bucket calls the function: every output would call it again."""
+    state = ws.require_state()
+    base_arn = function_arn.split(":function:")[0] + ":function:" + state.function_name
+    for trigger in s3.get_lambda_triggers(ws.client("s3"), state.destination_bucket) or []:
+        if trigger["LambdaFunctionArn"].startswith(base_arn):
+            raise WorkshopError(
+                f"The destination bucket {state.destination_bucket} has a trigger ({trigger.get('Id', '?')}) that "
+                f"calls {state.function_name}. Each picture the function writes there would call it again, "
+                "forever. Remove that trigger (S3 console: Properties > Event notifications), then run step 4 again."
+            )
+
+
 def setup(ws: Workshop, policy: str | None = None, architecture: str = "x86_64") -> dict:
     """Steps 1 to 4 in one go."""
     summary = {}
@@ -211,7 +233,7 @@ def cleanup(ws: Workshop) -> list[str]:
     """Step 6: delete everything this run made, whatever is already gone; return what went."""
     state = ws.state
     if state is None:
-        logger.info("Nothing to clean up: there is no .workshop/state.json.")
+        logger.info("Nothing to clean up: there is no %s.", state_path(ws.student))
         return []
     logger.info("Step 6: cleanup of workshop run %s on %s", state.suffix, ws.target.describe())
     removed = []
@@ -231,9 +253,63 @@ def cleanup(ws: Workshop) -> list[str]:
     done(iam.delete_role(ws.client("iam"), state.role_name), f"role {state.role_name} and its policy {state.policy_name}")
     for bucket in (state.source_bucket, state.destination_bucket):
         done(s3.delete_bucket(ws.client("s3"), bucket), f"bucket {bucket} and every object in it")
-    forget_state()
+    forget_state(state.student)
     ws.state = None
     logger.info("Clean: nothing of run %s is left%s.", state.suffix, "" if ws.target.is_local else " in your account")
+    return removed
+
+
+def kit_tags(student: str | None = None) -> dict[str, str]:
+    """The tags that mark the kit's resources (one student's, when a name is given)."""
+    tags = {TAG_WORKSHOP: WORKSHOP_TAG}
+    if student:
+        tags[TAG_STUDENT] = student
+    return tags
+
+
+def find_tagged(ws: Workshop, student: str | None = None) -> dict[str, list[str]]:
+    """The kit's resources in the target's region, found by their tags alone (no state file needed)."""
+    tags = kit_tags(student)
+    return {
+        "buckets": sorted(s3.list_buckets_tagged(ws.client("s3"), tags, ws.target.region)),
+        "functions": sorted(f["FunctionName"] for f in functions.list_functions_tagged(ws.client("lambda"), tags)),
+        "roles": sorted(iam.list_roles_tagged(ws.client("iam"), tags)),
+        "log groups": sorted(logs.list_log_groups_tagged(ws.client("logs"), tags)),
+    }
+
+
+def cleanup_tagged(ws: Workshop, student: str | None = None) -> list[str]:
+    """``cleanup --all-tagged``: remove every resource tagged as the kit's, with or without a state file.
+
+    It first cleans up the run of the state file, if any, as ``cleanup`` does; then it finds
+    what earlier runs left (tagged ``workshop=pixelation-workshop``, and ``student=<name>``
+    when a student is given) and removes it in the same order: triggers, functions, log
+    groups, roles, buckets.
+    """
+    removed = cleanup(ws) if ws.state is not None else []
+    found = find_tagged(ws, student)
+    who = f" of student {student}" if student else ""
+    logger.info("Resources tagged %s%s in %s: %s", WORKSHOP_TAG, who, ws.target.region,
+                "; ".join(f"{k}: {', '.join(v)}" for k, v in found.items() if v) or "none")
+
+    def done(gone: bool, what: str) -> None:
+        logger.info("  %s %s", "deleted" if gone else "already gone:", what)
+        if gone:
+            removed.append(what)
+
+    s3_client, lam = ws.client("s3"), ws.client("lambda")
+    for bucket in found["buckets"]:
+        if s3.remove_lambda_trigger(s3_client, bucket, TRIGGER_ID):
+            done(True, f"trigger on s3://{bucket}")
+    for name in found["functions"]:
+        functions.remove_permission(lam, name, PERMISSION_ID)
+        done(functions.delete_function(lam, name), f"function {name}")
+    for name in found["log groups"]:
+        done(logs.delete_log_group(ws.client("logs"), name), f"log group {name}")
+    for name in found["roles"]:
+        done(iam.delete_role(ws.client("iam"), name), f"role {name} and its policies")
+    for bucket in found["buckets"]:
+        done(s3.delete_bucket(s3_client, bucket), f"bucket {bucket} and every object in it")
     return removed
 
 

@@ -10,7 +10,9 @@ import boto3
 
 from pixelkit.aws.sts import get_account_id, partition_for
 from pixelkit.errors import WorkshopError
-from pixelkit.state import State, check_same_target, default_state, load_state, save_state
+from pixelkit.state import (
+    State, check_same_target, check_student, current_student, default_state, load_state, save_state, state_path,
+)
 from pixelkit.target import Target, new_session, require_emulator, use_target
 
 logger = logging.getLogger("pixelkit")
@@ -21,6 +23,7 @@ class Workshop:
     target: Target
     session: boto3.Session
     state: State | None
+    student: str | None = None
     _clients: dict = field(default_factory=dict, repr=False)
 
     def client(self, service: str):
@@ -34,8 +37,9 @@ class Workshop:
 
     def require_state(self) -> State:
         if self.state is None:
+            who = f" for student {self.student}" if self.student else ""
             raise WorkshopError(
-                "Nothing has been set up yet (there is no .workshop/state.json). "
+                f"Nothing has been set up yet{who} (there is no {state_path(self.student)}). "
                 "Run step 1 first, or `make setup` for steps 1 to 4."
             )
         return self.state
@@ -43,11 +47,13 @@ class Workshop:
     def start_run(self) -> State:
         """The state of this run, made (names chosen, account read) and saved on first use."""
         if self.state is None:
-            state = default_state(self.target)
+            state = default_state(self.target, student=self.student)
             state.account_id = get_account_id(self.client("sts"))
             save_state(state)
             self.state = state
-            logger.info("New workshop run %s on %s; names are kept in .workshop/state.json", state.suffix, self.target.describe())
+            who = f" for student {self.student}" if self.student else ""
+            logger.info("New workshop run %s%s on %s; names are kept in %s",
+                        state.suffix, who, self.target.describe(), state_path(self.student))
         elif not self.state.account_id:
             self.state.account_id = get_account_id(self.client("sts"))
             self.save()
@@ -57,14 +63,19 @@ class Workshop:
         save_state(self.require_state())
 
 
-def open_workshop(target: str | None = None) -> Workshop:
-    """Choose the target, check that it answers, and load this run's state if there is one."""
+def open_workshop(target: str | None = None, student: str | None = None) -> Workshop:
+    """Choose the target, check that it answers, and load this run's state if there is one.
+
+    ``student`` (default: ``WORKSHOP_STUDENT``) puts a learner's name in every resource
+    name and tag and gives them a state file of their own; ``""`` means no student.
+    """
+    student = check_student(student) if student is not None else current_student()
     chosen = use_target(target)
     require_emulator(chosen)
-    state = load_state()
+    state = load_state(student)
     if state is not None:
         check_same_target(state, chosen)
-    return Workshop(chosen, new_session(chosen), state)
+    return Workshop(chosen, new_session(chosen), state, student)
 
 
 class _CurrentStdoutHandler(logging.StreamHandler):

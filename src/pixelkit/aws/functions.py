@@ -9,10 +9,13 @@ import time
 from botocore.exceptions import ClientError
 
 from pixelkit.aws.errors import error_code, error_message, log_and_raise
+from pixelkit.errors import WorkshopError
 
 logger = logging.getLogger(__name__)
 
 WAIT = {"Delay": 1, "MaxAttempts": 120}
+# The pause between attempts while a new role propagates (the tests replace it to count, not wait).
+retry_sleep = time.sleep
 # A new role takes a few seconds to reach Lambda; until then create_function says this.
 ROLE_NOT_READY = "cannot be assumed by Lambda"
 
@@ -26,8 +29,16 @@ def get_function(lambda_client, function_name: str) -> dict | None:
         log_and_raise(error, f"look up function {function_name}")
 
 
+class RoleNotReady(WorkshopError):
+    """Lambda still cannot assume the new role after every retry."""
+
+
 def create_function(lambda_client, params: dict, attempts: int = 10, first_delay: float = 1.0) -> dict:
-    """Create the function, retrying (bounded, with backoff) while IAM propagates a new role."""
+    """Create the function, retrying (bounded, with backoff) while IAM propagates a new role.
+
+    With the defaults the kit waits up to about a minute (1+2+4+8+10x5 s); AWS usually
+    needs a few seconds.
+    """
     delay = first_delay
     for attempt in range(1, attempts + 1):
         try:
@@ -37,10 +48,21 @@ def create_function(lambda_client, params: dict, attempts: int = 10, first_delay
             role_not_ready = (
                 error_code(error) == "InvalidParameterValueException" and ROLE_NOT_READY in error_message(error)
             )
-            if not role_not_ready or attempt == attempts:
+            if not role_not_ready:
                 log_and_raise(error, f"create function {params['FunctionName']}")
-            logger.info("  the new role is not usable by Lambda yet (IAM is eventually consistent); retrying in %.0f s", delay)
-            time.sleep(delay)
+            if attempt == attempts:
+                logger.error("Couldn't create function %s: %s", params["FunctionName"], error_message(error))
+                raise RoleNotReady(
+                    f"Lambda still cannot assume the role {params['Role']} after {attempts} attempts. "
+                    "A new role usually reaches Lambda within seconds: run the step again in a minute. "
+                    "If it keeps failing, check the role's trust policy names lambda.amazonaws.com "
+                    "(policies/trust-policy.json)."
+                ) from error
+            logger.info(
+                "  the new role is not usable by Lambda yet (IAM is eventually consistent); "
+                "attempt %d of %d, retrying in %.0f s", attempt, attempts, delay,
+            )
+            retry_sleep(delay)
             delay = min(delay * 2, 10)
     lambda_client.get_waiter("function_active_v2").wait(FunctionName=params["FunctionName"], WaiterConfig=WAIT)
     return response
@@ -96,6 +118,22 @@ def remove_permission(lambda_client, function_name: str, statement_id: str) -> b
             return False
         log_and_raise(error, f"remove permission {statement_id} from {function_name}")
     return True
+
+
+def list_functions_tagged(lambda_client, tags: dict[str, str]) -> list[dict]:
+    """Every function of the region whose tags include all of ``tags``."""
+    found = []
+    for page in lambda_client.get_paginator("list_functions").paginate():
+        for function in page["Functions"]:
+            try:
+                have = lambda_client.list_tags(Resource=function["FunctionArn"]).get("Tags", {})
+            except ClientError as error:
+                if error_code(error) == "ResourceNotFoundException":
+                    continue
+                log_and_raise(error, f"read the tags of {function['FunctionName']}")
+            if all(have.get(k) == v for k, v in tags.items()):
+                found.append(function)
+    return found
 
 
 def delete_function(lambda_client, function_name: str) -> bool:

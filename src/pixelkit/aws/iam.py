@@ -71,3 +71,20 @@ def delete_role(iam_client, role_name: str) -> bool:
             return False
         log_and_raise(error, f"delete role {role_name}")
     return True
+
+
+def list_roles_tagged(iam_client, tags: dict[str, str]) -> list[str]:
+    """The names of every role whose tags include all of ``tags`` (IAM lists no tags, so ask each)."""
+    found = []
+    for page in iam_client.get_paginator("list_roles").paginate():
+        for role in page["Roles"]:
+            try:
+                tag_list = iam_client.list_role_tags(RoleName=role["RoleName"])["Tags"]
+            except ClientError as error:
+                if error_code(error) == "NoSuchEntity":
+                    continue
+                log_and_raise(error, f"read the tags of role {role['RoleName']}")
+            have = {t["Key"]: t["Value"] for t in tag_list}
+            if all(have.get(k) == v for k, v in tags.items()):
+                found.append(role["RoleName"])
+    return found

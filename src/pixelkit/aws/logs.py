@@ -53,3 +53,20 @@ def read_log_events(logs_client, name: str, start_time_ms: int = 0) -> list[dict
             return []
         log_and_raise(error, f"read log group {name}")
     return sorted(events, key=lambda e: (e["timestamp"], e.get("ingestionTime", 0)))
+
+
+def list_log_groups_tagged(logs_client, tags: dict[str, str], prefix: str = "/aws/lambda/") -> list[str]:
+    """The names of the log groups under ``prefix`` whose tags include all of ``tags``."""
+    found = []
+    for page in logs_client.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix):
+        for group in page["logGroups"]:
+            arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
+            try:
+                have = logs_client.list_tags_for_resource(resourceArn=arn).get("tags", {})
+            except ClientError as error:
+                if error_code(error) == "ResourceNotFoundException":
+                    continue
+                log_and_raise(error, f"read the tags of log group {group['logGroupName']}")
+            if all(have.get(k) == v for k, v in tags.items()):
+                found.append(group["logGroupName"])
+    return found

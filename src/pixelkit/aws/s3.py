@@ -50,6 +50,10 @@ def create_bucket(s3_client, bucket: str, region: str, tags: dict[str, str]) -> 
         else:
             log_and_raise(error, f"create bucket {bucket}")
     s3_client.get_waiter("bucket_exists").wait(Bucket=bucket, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    # Tags first, so that even a step interrupted here leaves a bucket `cleanup --all-tagged` finds.
+    s3_client.put_bucket_tagging(
+        Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
+    )
     # New buckets have these on already; setting them says so, and repairs a bucket made by hand.
     s3_client.put_public_access_block(
         Bucket=bucket,
@@ -66,9 +70,6 @@ def create_bucket(s3_client, bucket: str, region: str, tags: dict[str, str]) -> 
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
         },
     )
-    s3_client.put_bucket_tagging(
-        Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
-    )
     return created
 
 
@@ -80,6 +81,19 @@ def get_bucket_tags(s3_client, bucket: str) -> dict[str, str] | None:
             return None
         log_and_raise(error, f"read the tags of bucket {bucket}")
     return {t["Key"]: t["Value"] for t in tag_set}
+
+
+def list_buckets_tagged(s3_client, tags: dict[str, str], region: str | None = None) -> list[str]:
+    """The names of our buckets (in ``region`` if given) whose tags include all of ``tags``."""
+    found = []
+    for bucket in s3_client.list_buckets().get("Buckets", []):
+        name = bucket["Name"]
+        if region and bucket.get("BucketRegion") not in (None, region):
+            continue
+        have = get_bucket_tags(s3_client, name) or {}
+        if all(have.get(k) == v for k, v in tags.items()):
+            found.append(name)
+    return found
 
 
 def empty_bucket(s3_client, bucket: str) -> int:
