@@ -56,7 +56,9 @@ MAX_OBJECT_BYTES = 256 * 1024 * 1024
 # tests/ check that this stays within 40 dB PSNR of the tutorial's pictures.
 THUMBNAIL_SOURCE_MIN_SIDE = 256
 # The outputs are made one at a time (each holds width x height x 4 bytes) and
-# uploaded on threads while the next is made.
+# uploaded on threads while the next is made. Two at a time was measured slower
+# on 2 cores and higher in peak memory (README, Performance);
+# PIXELATE_RENDER_THREADS lets `make bench` measure it again.
 UPLOAD_THREADS = len(GRIDS)
 RENDER_THREADS = int(os.environ.get("PIXELATE_RENDER_THREADS", "1"))
 # Each full-size output is a fresh allocation. By default Pillow gives freed memory
@@ -70,6 +72,9 @@ Image.core.set_blocks_max(32)
 GONE_CODES = {"NoSuchKey", "NotFound", "404"}
 # Pillow reads these but writes them under another name.
 WRITE_AS = {"MPO": "JPEG"}
+# Formats whose magic bytes are distinctive enough to call a file that has them but
+# does not open "corrupt" rather than "not an image".
+MAGIC_CHECKED = {"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "MPO"}
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -124,6 +129,18 @@ def encode(image, image_format, options=None):
     return buffer.getvalue()
 
 
+def signature_format(body):
+    """The format whose magic bytes ``body`` starts with, if any: to tell corrupt from not-an-image."""
+    Image.init()
+    for image_format, (_, accept) in Image.OPEN.items():
+        try:
+            if accept and accept(body[:16]) and image_format in MAGIC_CHECKED:
+                return image_format
+        except Exception:
+            continue
+    return None
+
+
 class Picture:
     """A decoded source: its upright full size, its format, and the small copy the grids come from."""
 
@@ -135,6 +152,9 @@ class Picture:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
             raise Refused(f"it is too large to pixelate ({error}). Upload a picture under {MAX_PIXELS // 1_000_000} megapixels.")
         except UnidentifiedImageError:
+            looks_like = signature_format(body)
+            if looks_like:
+                raise Refused(f"it starts like a {looks_like} file, but the image is corrupt. Upload an intact copy.")
             raise Refused("not an image Pillow can read. Upload a JPEG, PNG, GIF, WebP, BMP or TIFF file.")
         except Exception as error:  # Pillow's plugins raise many kinds on broken headers
             raise Refused(f"the image is corrupt ({type(error).__name__}: {error}). Upload an intact copy.")
