@@ -28,6 +28,7 @@ help:
 	@echo "make plan      print every AWS call setup would make, and make none (dry run)"
 	@echo "make orphans   cleanup --all-tagged: remove the kit's resources of earlier runs, found by tags"
 	@echo "               STUDENT=alice isolates one learner in a shared account; TARGET=aws for a real account"
+	@echo "make bench     time the handler against the tutorial's (median ms, speed-up, peak memory)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,3 +68,8 @@ package: $(STAMP)
 
 clean:
 	rm -rf build out .pytest_cache
+
+# The handler against the tutorial's, on a generated 12 MP JPEG and images/ (prints figures; not a test).
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python bench/pixelate_bench.py

@@ -117,4 +117,7 @@ def test_logs_the_event_it_received(s3, caplog):
         lambda_function.lambda_handler(s3_event("photo.jpg"), None)
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("Received event: {\"Records\"") for m in messages)
-    assert sum("pixelated-" in m for m in messages) == 5
+    # one line per upload, naming the source and where its five pictures went
+    done = [m for m in messages if m.startswith("Pixelated ")]
+    assert len(done) == 1
+    assert "s3://day38-source-test/photo.jpg" in done[0] and "pixelated-{N}x{N}-photo.jpg" in done[0]

@@ -21,7 +21,10 @@ from pixelkit.workshop import Workshop
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 60
-MEMORY_MB = 512
+# Lambda gives CPU in proportion to memory, one full vCPU at 1,769 MB. The handler is
+# CPU-bound on one thread (`make bench`; README, Performance), so below 1,769 MB it runs
+# proportionally slower for the same GB-seconds, and above it the extra vCPU would idle.
+MEMORY_MB = 1769
 TRIGGER_ID = "pixelate-new-images"
 PERMISSION_ID = "allow-s3-source-bucket"
 # How many random bucket names step 1 tries before it suspects something other than a collision.
