@@ -19,6 +19,7 @@ help:
 	@echo "make cleanup   step 6: delete everything the kit made"
 	@echo "make status    what of the kit exists on the target"
 	@echo "make package   build the Lambda deployment package into build/"
+	@echo "make lab       the emulator and JupyterLab on notebooks/ (loopback only); quitting stops both"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +50,9 @@ status: $(STAMP)
 
 package: $(STAMP)
 	$(BIN)/pixelkit package
+
+lab: $(STAMP)
+	$(BIN)/pixelkit lab
 
 clean:
 	rm -rf build out .pytest_cache

@@ -77,6 +77,12 @@ def _emulator(args) -> None:
     emulator_main(args.rest)
 
 
+def _lab(args) -> int:
+    from pixelkit.lab import run_lab
+
+    return run_lab(args.rest)
+
+
 def _package(args) -> None:
     from pixelkit.package import RUNTIME, build_package
 
@@ -115,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=output_dir())
     package = sub.add_parser("package", help="build the deployment package into build/")
     package.add_argument("--architecture", choices=["x86_64", "arm64"], default="x86_64")
+    lab = sub.add_parser("lab", help="JupyterLab on notebooks/ (loopback), with the emulator while it runs", add_help=False)
+    lab.add_argument("rest", nargs=argparse.REMAINDER)
     emulator = sub.add_parser("emulator", help="serve the local AWS emulator on 127.0.0.1:4566", add_help=False)
     emulator.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -152,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             _emulator(args)
         elif args.command == "package":
             _package(args)
+        elif args.command == "lab":
+            return _lab(args)
         else:
             function, _ = COMMANDS[args.command]
             function(open_workshop(args.target), args)

@@ -147,7 +147,7 @@ def show_refusal(action, *args, **kwargs) -> str:
 def check(ws: Workshop, step: int) -> None:
     """The last cell of every notebook: prove the step worked, or say what to fix (the error's message)."""
     facts = checks.check_step(ws, step)
-    display(Markdown(f"**Step {step} works.** Checked on {ws.target.describe()}:\n\n" + "\n".join(f"- ✅ {f}" for f in facts)))
+    display(Markdown(f"**Step {step} works.** Checked on {ws.target.describe()}:\n\n" + "\n".join(f"- ✓ {f}" for f in facts)))
 
 
 # Step 5 ------------------------------------------------------------------------------------------
@@ -214,7 +214,9 @@ def show_function_log(log_lines: list[str], heading: str = "The function's log (
     """The function's log lines, and the event record in full, as the tutorial reads it in CloudWatch."""
     print(heading + ":")
     for line in log_lines:
-        print("  " + (line if len(line) <= width else line[: width - 3] + "..."))
+        # the event line is long and shown in full, indented, below
+        shorten = "Received event: " in line and len(line) > width
+        print("  " + (line[: width - 3] + "..." if shorten else line))
     event = event_record(log_lines)
     if event is not None:
         show_json(event, "The event record (the 'Received event' line in full)")
