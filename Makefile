@@ -29,6 +29,7 @@ help:
 	@echo "make orphans   cleanup --all-tagged: remove the kit's resources of earlier runs, found by tags"
 	@echo "               STUDENT=alice isolates one learner in a shared account; TARGET=aws for a real account"
 	@echo "make bench     time the handler against the tutorial's (median ms, speed-up, peak memory)"
+	@echo "make lab       the emulator and JupyterLab on notebooks/ (loopback only); quitting stops both"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +66,9 @@ status: $(STAMP)
 
 package: $(STAMP)
 	$(BIN)/pixelkit package --architecture $(ARCH)
+
+lab: $(STAMP)
+	$(BIN)/pixelkit lab
 
 clean:
 	rm -rf build out .pytest_cache

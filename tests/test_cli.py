@@ -49,3 +49,24 @@ def test_switching_from_local_to_aws_forgets_the_emulator(monkeypatch):
     aws = use_target("aws")
     assert aws.endpoint_url is None and "AWS_ENDPOINT_URL" not in os.environ
     assert "AWS_ACCESS_KEY_ID" not in os.environ
+
+
+def test_the_emulator_command_passes_its_options_through(tmp_path):
+    import time
+
+    from pixelkit.target import emulator_is_listening
+
+    ready = tmp_path / "ready"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "pixelkit"), "emulator", "--port", "0", "--ready-file", str(ready)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (ready.exists() and ready.read_text()) and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+        assert process.poll() is None, process.stdout.read()
+        assert emulator_is_listening(ready.read_text())
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

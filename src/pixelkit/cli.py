@@ -93,6 +93,12 @@ def _emulator(args) -> None:
     emulator_main(args.rest)
 
 
+def _lab(args) -> int:
+    from pixelkit.lab import run_lab
+
+    return run_lab(args.rest)
+
+
 def _package(args) -> None:
     from pixelkit.package import RUNTIME, build_package
 
@@ -170,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     classroom.add_argument("--policy", choices=["least-privilege", "tutorial"])
     classroom.add_argument("--architecture", choices=["x86_64", "arm64"], default="x86_64")
     classroom.add_argument("-v", "--verbose", action="store_true")
+    lab = sub.add_parser("lab", help="JupyterLab on notebooks/ (loopback), with the emulator while it runs", add_help=False)
+    lab.add_argument("rest", nargs=argparse.REMAINDER)
     emulator = sub.add_parser("emulator", help="serve the local AWS emulator on 127.0.0.1:4566", add_help=False)
     emulator.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -205,7 +213,13 @@ def explain(error: Exception) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    if argv and argv[0] in ("emulator", "lab"):
+        # Their options belong to the program they start: pass them through untouched.
+        args = argparse.Namespace(command=argv[0], rest=argv[1:], verbose=False)
+    else:
+        args = parser.parse_args(argv)
     configure_console_logging(getattr(args, "verbose", False))
     try:
         if args.command == "demo":
@@ -218,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
             _class(args)
         elif getattr(args, "dry_run", False) and not getattr(args, "all_tagged", False):
             _dry_run(args)
+        elif args.command == "lab":
+            return _lab(args)
         else:
             function, _ = COMMANDS[args.command]
             function(open_workshop(args.target, args.student), args)

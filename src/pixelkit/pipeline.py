@@ -6,7 +6,9 @@ The names of the outputs come from the deployed handler itself
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -133,3 +135,23 @@ def run_pipeline_test(ws: Workshop, images: list[Path], out_dir: Path, progress=
         logger.info("  %s: %d pictures downloaded to %s", upload.key, len(keys), out_dir)
     log_lines = wait_for_reports(ws, len(uploads), since_ms)
     return uploads, log_lines
+
+
+def s3_put_event(bucket: str, key: str, region: str) -> dict:
+    """The event S3 sends for one new object (the fields the handler reads, and a few more)."""
+    return {"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": region, "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+               "object": {"key": key, "size": 0}},
+    }]}
+
+
+def invoke_with_s3_event(ws: Workshop, bucket: str, key: str) -> tuple[dict, list[str]]:
+    """Call the deployed function directly, as S3 would for ``bucket/key``; return its answer and its log."""
+    state = ws.require_state()
+    response = ws.client("lambda").invoke(
+        FunctionName=state.function_name, Payload=json.dumps(s3_put_event(bucket, key, state.region)), LogType="Tail"
+    )
+    payload = json.loads(response["Payload"].read() or b"null")
+    log_tail = base64.b64decode(response.get("LogResult", "")).decode(errors="replace").splitlines()
+    return payload, log_tail

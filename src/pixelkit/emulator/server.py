@@ -103,9 +103,11 @@ def main(argv: list[str] | None = None) -> None:
 class EmulatorProcess:
     """An emulator in a child process, for ``make demo`` and the tests: started, waited for, stopped."""
 
-    def __init__(self, port: int = DEFAULT_PORT, log_path: Path | None = None):
+    def __init__(self, port: int = DEFAULT_PORT, log_path: Path | None = None, new_session: bool = False):
         self.port = port
         self.log_path = log_path
+        # new_session: out of the terminal's process group, so a Ctrl-C meant for another program spares it
+        self.new_session = new_session
         self.url: str | None = None
         self._process: subprocess.Popen | None = None
 
@@ -116,7 +118,7 @@ class EmulatorProcess:
         log = open(self.log_path, "w") if self.log_path else subprocess.DEVNULL
         self._process = subprocess.Popen(
             [sys.executable, "-m", "pixelkit.emulator", "--port", str(self.port), "--ready-file", str(ready)],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=self.new_session,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

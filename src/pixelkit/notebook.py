@@ -1,0 +1,234 @@
+"""What the notebooks call to start and to show things; the steps themselves live in the package.
+
+A notebook is explanations, calls of ``pixelkit.steps`` / ``pixelkit.pipeline``,
+and these display helpers. They render Markdown and PNG, which JupyterLab,
+``jupyter nbconvert`` and nbclient all keep, so nothing depends on widgets or on
+matplotlib's backend.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import time
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+from IPython import get_ipython
+from IPython.display import Image, Markdown, display
+
+from pixelkit import checks
+from pixelkit.aws import functions, s3
+from pixelkit.errors import WorkshopError
+from pixelkit.paths import KIT_ROOT, sample_images
+from pixelkit.state import state_path
+from pixelkit.target import emulator_is_listening, use_target
+from pixelkit.workshop import Workshop, configure_console_logging, open_workshop
+
+
+# The first cell ----------------------------------------------------------------------------------
+
+def _explain(error: Exception) -> str:
+    from pixelkit.cli import explain
+
+    return explain(error)
+
+
+def _short_error(shell, etype, value, tb, tb_offset=None):
+    """Show a learner's error as its message alone (it says what to do), not as a stack trace."""
+    lines = _explain(value).splitlines() or [etype.__name__]
+    return [f"\x1b[1;31m{etype.__name__}:\x1b[0m {lines[0]}", *lines[1:]]
+
+
+def show_errors_briefly() -> None:
+    """Make WorkshopError and AWS errors print their message only; the cell still fails (Run All stops)."""
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((WorkshopError, ClientError), _short_error)
+
+
+def start(step: int, target: str | None = None) -> Workshop:
+    """The first cell of every notebook: the target (WORKSHOP_TARGET, default local), its check, this run's state."""
+    configure_console_logging()
+    show_errors_briefly()
+    chosen = use_target(target)
+    if chosen.is_local and not emulator_is_listening(chosen.endpoint_url):
+        raise WorkshopError(
+            f"The local emulator is not running at {chosen.endpoint_url}.\n"
+            "Start JupyterLab with `make lab`: it starts the emulator and stops it when JupyterLab stops. "
+            "Or run `make emulator` in a terminal and leave it running. Then run this cell again.\n"
+            "(For a real AWS account instead: `make lab TARGET=aws`.)"
+        )
+    ws = open_workshop(chosen.name)
+    run = f"run `{ws.state.suffix}`" if ws.state else "no run yet (step 1 starts one)"
+    display(Markdown(
+        f"**Step {step}** on **{ws.target.describe()}**  \n"
+        f"State file: `{state_path()}`: {run}"
+    ))
+    return ws
+
+
+# Showing what exists -----------------------------------------------------------------------------
+
+def _cell(value) -> str:
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value)
+    return f"`{value}`".replace("|", "\\|") if value not in (None, "", []) else "–"
+
+
+def show_table(rows: dict, title: str | None = None) -> None:
+    lines = [f"**{title}**", ""] if title else []
+    lines += ["| | |", "|---|---|"] + [f"| {key} | {_cell(value)} |" for key, value in rows.items()]
+    display(Markdown("\n".join(lines)))
+
+
+def show_json(document: dict, title: str | None = None) -> None:
+    heading = f"**{title}**\n\n" if title else ""
+    display(Markdown(f"{heading}```json\n{json.dumps(document, indent=2)}\n```"))
+
+
+def function_configuration(ws: Workshop) -> dict:
+    """The function's settings as the Lambda console's Configuration tab lists them."""
+    state = ws.require_state()
+    found = functions.get_function(ws.client("lambda"), state.function_name)
+    if found is None:
+        raise WorkshopError(f"There is no function {state.function_name} yet: run notebook 03 first.")
+    config = found["Configuration"]
+    return {
+        "name": config["FunctionName"],
+        "runtime": config["Runtime"],
+        "handler": config["Handler"],
+        "architecture": ", ".join(config.get("Architectures", ["x86_64"])),
+        "role": config["Role"],
+        "timeout (s)": config["Timeout"],
+        "memory (MB)": config["MemorySize"],
+        "environment": config.get("Environment", {}).get("Variables", {}),
+        "code size (bytes)": config["CodeSize"],
+        "state": config.get("State", "Active"),
+    }
+
+
+def show_function(ws: Workshop) -> dict:
+    config = function_configuration(ws)
+    show_table(config, f"Function {config['name']}")
+    return config
+
+
+def show_trigger(ws: Workshop) -> list[dict]:
+    """The source bucket's event notifications, as the console's Triggers box shows them."""
+    state = ws.require_state()
+    triggers = s3.get_lambda_triggers(ws.client("s3"), state.source_bucket) or []
+    for trigger in triggers:
+        show_table(
+            {"bucket": state.source_bucket, "events": trigger["Events"], "function": trigger["LambdaFunctionArn"],
+             "id": trigger.get("Id")},
+            "Trigger",
+        )
+    if not triggers:
+        display(Markdown(f"**No trigger** on `{state.source_bucket}` yet."))
+    return triggers
+
+
+def show_inventory(found: dict[str, list[str]], title: str) -> None:
+    show_table({kind: ", ".join(names) if names else None for kind, names in found.items()}, title)
+
+
+def show_refusal(action, *args, **kwargs) -> str:
+    """Run something the kit must refuse, and show its message; it is a mistake if it does not refuse."""
+    try:
+        action(*args, **kwargs)
+    except WorkshopError as error:
+        display(Markdown("**The kit refuses:**\n\n> " + str(error).replace("\n", "\n> ")))
+        return str(error)
+    raise AssertionError(f"{getattr(action, '__name__', action)} accepted what it should refuse.")
+
+
+def check(ws: Workshop, step: int) -> None:
+    """The last cell of every notebook: prove the step worked, or say what to fix (the error's message)."""
+    facts = checks.check_step(ws, step)
+    display(Markdown(f"**Step {step} works.** Checked on {ws.target.describe()}:\n\n" + "\n".join(f"- ✓ {f}" for f in facts)))
+
+
+# Step 5 ------------------------------------------------------------------------------------------
+
+def pictures_to_upload(my_picture: str | Path | None) -> list[Path]:
+    """The learner's picture if a path is given (absolute, or relative to notebooks/ or the kit), else the first sample."""
+    if my_picture in (None, ""):
+        return sample_images()[:1]
+    path = Path(my_picture).expanduser()
+    candidates = [path] if path.is_absolute() else [Path.cwd() / path, KIT_ROOT / path]
+    for candidate in candidates:
+        if candidate.is_file():
+            return [candidate.resolve()]
+    raise WorkshopError(
+        f"There is no file {my_picture} (looked in {', '.join(str(c.parent) for c in candidates)}). "
+        "Give the full path of a picture, e.g. MY_PICTURE = '/home/me/Pictures/cat.jpg', or None for the sample."
+    )
+
+
+class Progress:
+    """A progress bar that updates in place: pass it as ``progress=`` to ``pipeline.run_pipeline_test``."""
+
+    def __init__(self, total_per_picture: int, pictures: int = 1):
+        self.total = total_per_picture * pictures
+        self.done = 0
+        self.started = time.monotonic()
+        self._handle = display(self._render("uploading, then waiting for the function…"), display_id=True)
+
+    def _render(self, note: str):
+        elapsed = time.monotonic() - self.started
+        bar = "#" * self.done + "." * (self.total - self.done)
+        text = f"[{bar}] {self.done}/{self.total} outputs  {elapsed:4.1f} s  {note}"
+        html = (f'<progress value="{self.done}" max="{self.total}" style="width:20em"></progress> '
+                f"<code>{self.done}/{self.total} outputs · {elapsed:.1f} s · {note}</code>")
+        return _Both(text, html)
+
+    def __call__(self, key: str, found: int, wanted: int) -> None:
+        self.done += 1
+        self._handle.update(self._render(f"{key}: {found} of {wanted} in the destination bucket"))
+
+
+class _Both:
+    """One display object with an HTML and a plain-text form (the plain one is what nbconvert keeps as text)."""
+
+    def __init__(self, text: str, html: str):
+        self.text, self.html = text, html
+
+    def _repr_html_(self):
+        return self.html
+
+    def __repr__(self):
+        return self.text
+
+
+def event_record(log_lines: list[str]) -> dict | None:
+    """The event S3 sent, from the function's 'Received event: {...}' log line."""
+    for line in log_lines:
+        if "Received event: " in line:
+            return json.loads(line.split("Received event: ", 1)[1])
+    return None
+
+
+def show_function_log(log_lines: list[str], heading: str = "The function's log (CloudWatch Logs)", width: int = 180) -> None:
+    """The function's log lines, and the event record in full, as the tutorial reads it in CloudWatch."""
+    print(heading + ":")
+    for line in log_lines:
+        # the event line is long and shown in full, indented, below
+        shorten = "Received event: " in line and len(line) > width
+        print("  " + (line[: width - 3] + "..." if shorten else line))
+    event = event_record(log_lines)
+    if event is not None:
+        show_json(event, "The event record (the 'Received event' line in full)")
+
+
+def show_figure(figure) -> None:
+    """Show a matplotlib Figure inline as a PNG, whatever matplotlib's backend is."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    display(Image(data=buffer.getvalue(), format="png"))
+
+
+def show_code(function) -> None:
+    """The source of a function, e.g. the deployed handler's ``pixelate``, to read beside the explanation."""
+    display(Markdown(f"```python\n{inspect.getsource(function).rstrip()}\n```"))

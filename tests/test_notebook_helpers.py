@@ -1,0 +1,153 @@
+"""pixelkit.checks and pixelkit.notebook: what the notebooks' first and last cells rely on."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from IPython.display import Image, Markdown
+
+from pixelkit import checks, notebook, pipeline, steps
+from pixelkit.errors import WorkshopError
+from pixelkit.paths import KIT_ROOT, sample_images
+from pixelkit.pictures import variants_figure
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """What the helpers display, instead of printing it."""
+    displayed = []
+    monkeypatch.setattr(notebook, "display", lambda obj, **kwargs: displayed.append(obj))
+    return displayed
+
+
+# checks.check_step --------------------------------------------------------------------------------
+
+def test_every_check_fails_with_a_fix_before_anything_is_set_up(moto_workshop):
+    for step in range(1, 6):
+        with pytest.raises(WorkshopError, match="To fix it: run the notebooks from 01 on"):
+            checks.check_step(moto_workshop, step)
+    assert checks.check_step(moto_workshop, 6)  # nothing set up is clean
+    with pytest.raises(WorkshopError, match="steps 1 to 6"):
+        checks.check_step(moto_workshop, 7)
+
+
+def test_checks_pass_after_each_step_and_name_what_they_verified(moto_workshop):
+    ws = moto_workshop
+    steps.create_buckets(ws)
+    assert any(ws.state.source_bucket in fact for fact in checks.check_step(ws, 1))
+    with pytest.raises(WorkshopError, match="(?s)role day38-role does not exist.*notebook 02"):
+        checks.check_step(ws, 2)
+    steps.create_role(ws)
+    assert checks.check_step(ws, 2)
+    with pytest.raises(WorkshopError, match="(?s)function day38-image_pixelator does not exist.*notebook 03"):
+        checks.check_step(ws, 3)
+    steps.deploy_function(ws)
+    assert checks.check_step(ws, 3)
+    with pytest.raises(WorkshopError, match="To fix it: run notebook 04"):
+        checks.check_step(ws, 4)
+    steps.configure_function(ws)
+    assert "timeout 60 s" in checks.check_step(ws, 4)
+    with pytest.raises(WorkshopError, match="nothing was uploaded"):
+        checks.check_step(ws, 5)
+    with pytest.raises(WorkshopError, match="still there: buckets: day38-"):
+        checks.check_step(ws, 6)
+    steps.cleanup(ws)
+    assert checks.check_step(ws, 6) == ["no bucket, function, role or log group of the kit is left", "state.json is gone"]
+
+
+def test_the_check_catches_a_destination_set_to_the_source_bucket(moto_workshop):
+    ws = moto_workshop
+    steps.setup(ws)
+    ws.client("lambda").update_function_configuration(
+        FunctionName=ws.state.function_name, Environment={"Variables": {"destination_bucket": ws.state.source_bucket}}
+    )
+    with pytest.raises(WorkshopError, match="(?s)names the SOURCE bucket.*forever.*To fix it: run notebook 04 again"):
+        checks.check_step(ws, 4)
+    steps.configure_function(ws)  # what the message says to do
+    assert checks.check_step(ws, 4)
+
+
+def test_the_output_check_names_the_missing_outputs(moto_workshop):
+    ws = moto_workshop
+    steps.setup(ws)
+    ws.client("s3").put_object(Bucket=ws.state.source_bucket, Key="cat.jpg", Body=b"x")
+    for key in pipeline.expected_outputs("cat.jpg")[:4]:
+        ws.client("s3").put_object(Bucket=ws.state.destination_bucket, Key=key, Body=b"x")
+    with pytest.raises(WorkshopError, match="cat.jpg has no pixelated-64x64-cat.jpg"):
+        checks.check_step(ws, 5)
+    ws.client("s3").put_object(Bucket=ws.state.destination_bucket, Key="pixelated-64x64-cat.jpg", Body=b"x")
+    assert checks.check_step(ws, 5) == [f"cat.jpg: all 5 outputs are in s3://{ws.state.destination_bucket}"]
+
+
+# pixelkit.notebook --------------------------------------------------------------------------------
+
+def test_start_says_how_to_start_the_emulator_when_none_listens(monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # free once closed: nothing listens there
+    monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    with pytest.raises(WorkshopError, match=r"(?s)not running at .*:%d.*`make lab`.*`make emulator`" % port):
+        notebook.start(1)
+
+
+def test_a_learners_error_shows_as_its_message_not_a_stack_trace():
+    lines = notebook._short_error(None, WorkshopError, WorkshopError("Nothing yet.\nRun step 1 first."), None)
+    assert "WorkshopError" in lines[0] and "Nothing yet." in lines[0] and lines[1:] == ["Run step 1 first."]
+    assert not any("Traceback" in line for line in lines)
+
+
+def test_show_figure_displays_a_png_whatever_the_backend(shown):
+    original = sample_images()[0]
+    notebook.show_figure(variants_figure([(original, [original] * 5)]))
+    [image] = shown
+    assert isinstance(image, Image) and image.format == "png" and image.data.startswith(b"\x89PNG")
+
+
+def test_show_refusal_shows_the_message_and_complains_when_nothing_refuses(shown):
+    message = notebook.show_refusal(steps.check_distinct_buckets, "day38-source-x", "day38-source-x")
+    assert "trigger itself forever" in message and "The kit refuses" in shown[0].data
+    with pytest.raises(AssertionError, match="accepted what it should refuse"):
+        notebook.show_refusal(steps.check_distinct_buckets, "day38-source-x", "day38-destination-x")
+
+
+def test_the_picture_to_upload_is_the_sample_or_the_learners_own(tmp_path, monkeypatch):
+    assert notebook.pictures_to_upload(None) == sample_images()[:1]
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(sample_images()[0].read_bytes())
+    assert notebook.pictures_to_upload(str(mine)) == [mine]
+    monkeypatch.chdir(KIT_ROOT / "notebooks")  # a kernel's working directory
+    assert notebook.pictures_to_upload("images/grace_hopper.jpg") == [KIT_ROOT / "images" / "grace_hopper.jpg"]
+    with pytest.raises(WorkshopError, match="(?s)There is no file nowhere.jpg.*MY_PICTURE"):
+        notebook.pictures_to_upload("nowhere.jpg")
+
+
+def test_progress_updates_one_display_in_place(monkeypatch):
+    updates = []
+
+    class Handle:
+        def update(self, obj):
+            updates.append(obj)
+
+    monkeypatch.setattr(notebook, "display", lambda obj, **kwargs: Handle())
+    progress = notebook.Progress(5)
+    for found in range(1, 6):
+        progress("cat.jpg", found, 5)
+    assert len(updates) == 5
+    assert repr(updates[-1]).startswith("[#####] 5/5 outputs") and 'value="5" max="5"' in updates[-1]._repr_html_()
+    assert repr(updates[1]).startswith("[##...] 2/5")
+
+
+def test_the_event_record_is_read_from_the_log():
+    lines = ["START RequestId: 1", '[INFO]\tt\t1\tReceived event: {"Records": [{"s3": {"object": {"key": "cat.jpg"}}}]}']
+    assert notebook.event_record(lines)["Records"][0]["s3"]["object"]["key"] == "cat.jpg"
+    assert notebook.event_record(["START RequestId: 1"]) is None
+
+
+def test_show_table_and_json_render_markdown(shown):
+    notebook.show_table({"timeout (s)": 60, "environment": {"destination_bucket": "b"}, "none": None}, "Function")
+    notebook.show_json({"a": 1}, "Doc")
+    table, document = shown
+    assert isinstance(table, Markdown) and '| environment | `{"destination_bucket": "b"}` |' in table.data
+    assert "| none | – |" in table.data
+    assert document.data.startswith("**Doc**") and '"a": 1' in document.data

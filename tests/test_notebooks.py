@@ -1,0 +1,260 @@
+"""The six notebooks: committed clean, run in order headless (nbclient), and run in a real JupyterLab (Playwright)."""
+
+from __future__ import annotations
+
+import ast
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from pixelkit.paths import KIT_ROOT
+from pixelkit.state import state_path
+
+NOTEBOOKS_DIR = KIT_ROOT / "notebooks"
+STEP_NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("0*.ipynb"))
+NOTHING = {"buckets": [], "functions": [], "roles": [], "log groups": []}
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOT_COPY = KIT_ROOT / "build" / "screenshots" / "jupyterlab-05-upload-and-check.png"
+
+
+def code_cells(path: Path) -> list:
+    return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+
+
+# Committed notebooks --------------------------------------------------------------------------------
+
+def test_there_is_one_notebook_per_step_of_the_tutorial():
+    assert [p.name[:3] for p in STEP_NOTEBOOKS] == ["01-", "02-", "03-", "04-", "05-", "06-"]
+
+
+@pytest.mark.parametrize("path", STEP_NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_committed_notebook_holds_no_outputs_and_hides_nothing(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    for index, cell in enumerate(notebook.cells):
+        where = f"{path.name} cell {index}"
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{where} holds outputs: clear them (Edit > Clear Outputs of All Cells) before committing"
+            assert cell.execution_count is None, f"{where} has an execution count: clear outputs before committing"
+        hidden = cell.metadata.get("jupyter", {})
+        assert not hidden.get("source_hidden") and not hidden.get("outputs_hidden"), f"{where} is hidden"
+        assert not {"hide-input", "hide_input", "remove-input", "remove-cell"} & set(cell.metadata.get("tags", [])), where
+        assert "sys.path" not in cell.source and "import *" not in cell.source, where
+
+
+@pytest.mark.parametrize("path", STEP_NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_notebook_calls_the_package_and_holds_no_logic_of_its_own(path):
+    step = int(path.name[:2])
+    cells = code_cells(path)
+    for cell in cells:
+        tree = ast.parse(cell.source)
+        logic = [type(n).__name__ for n in ast.walk(tree)
+                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While, ast.If, ast.Try, ast.Lambda))]
+        assert not logic, f"{path.name}: move this {logic} into the pixelkit package:\n{cell.source}"
+        imported = [a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names]
+        modules = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        assert all(m == "pixelkit" for m in modules) and not [n for n in ast.walk(tree) if isinstance(n, ast.Import)], imported
+    # the first cell connects to the target for this step; the last one proves the step worked
+    assert f"notebook.start({step})" in cells[0].source
+    assert cells[-1].source.strip() == f"notebook.check(ws, {step})"
+
+
+# Executed headless, in order ------------------------------------------------------------------------
+
+def kernel_env(emulator_url: str, package_build_dir: Path) -> dict[str, str]:
+    """What a learner's kernel gets from `make lab`: the target switch, and here a test's own state folder."""
+    env = dict(os.environ)
+    env.update(
+        WORKSHOP_TARGET="local",
+        WORKSHOP_ENDPOINT_URL=emulator_url,
+        WORKSHOP_DIR=os.environ["WORKSHOP_DIR"],
+        WORKSHOP_BUILD_DIR=str(package_build_dir),
+        MPLBACKEND="Agg",
+    )
+    return env
+
+
+def execute(path: Path, env: dict[str, str]) -> nbformat.NotebookNode:
+    """Run All in a fresh kernel whose working directory is the notebook's folder, as JupyterLab does."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute(env=env)
+    return notebook
+
+
+def outputs_of(notebook, mime: str) -> list:
+    return [o["data"][mime] for c in notebook.cells if c.cell_type == "code" for o in c.outputs if mime in o.get("data", {})]
+
+
+def check_result(notebook) -> str:
+    """The check cell's verdict (the last code cell's Markdown)."""
+    last = [c for c in notebook.cells if c.cell_type == "code"][-1]
+    [verdict] = [o["data"]["text/markdown"] for o in last.outputs if "text/markdown" in o.get("data", {})]
+    return verdict
+
+
+def current_inventory(env: dict[str, str]) -> dict:
+    from pixelkit import steps
+    from pixelkit.workshop import open_workshop
+
+    return steps.inventory(open_workshop("local"))
+
+
+@pytest.mark.emulator
+def test_the_six_notebooks_run_in_order_each_twice_and_leave_nothing(emulator_url, package_build_dir, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", emulator_url)
+    env = kernel_env(emulator_url, package_build_dir)
+    results = {}
+    for path in STEP_NOTEBOOKS:
+        # each notebook twice, each time in a new kernel: Run All again gives the same result
+        first, second = execute(path, env), execute(path, env)
+        results[path.name[:2]] = first
+        assert check_result(first).startswith(f"**Step {int(path.name[:2])} works.**")
+        assert check_result(second) == check_result(first), path.name
+    # step 4 taught the recursion guard with the kit's refusal and the deployed handler's own
+    markdown = "\n".join(outputs_of(results["04"], "text/markdown"))
+    assert "The kit refuses" in markdown and "trigger itself forever" in markdown
+    printed = "".join(o.get("text", "") for c in results["04"].cells if c.cell_type == "code" for o in c.outputs)
+    assert "Refused s3://" in printed and "every output would trigger this function again" in printed
+    # step 5: the event record, and the plot inline as a PNG
+    assert '"eventSource": "aws:s3"' in "\n".join(outputs_of(results["05"], "text/markdown"))
+    assert "Received event" in "".join(o.get("text", "") for c in results["05"].cells for o in c.get("outputs", []))
+    [png] = outputs_of(results["05"], "image/png")
+    assert len(png) > 10_000
+    # step 6: nothing of the kit left, before-and-after shown
+    assert current_inventory(env) == NOTHING
+    assert not state_path().exists()
+
+
+# In a real JupyterLab, in Chromium ------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_server(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"JupyterLab exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"JupyterLab did not answer {url} within {timeout:.0f} s")
+
+
+def sync_api_timeout():
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    return PlaywrightTimeout
+
+
+def run_all_and_screenshot(page, url: str, screenshot: Path) -> None:
+    """Open the notebook, Run > Run All Cells, wait for the check cell's verdict, check the figure, screenshot."""
+    page.goto(url)
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=90_000)
+    # JupyterLab asks once about its news feed: answer it, as a learner would, so it covers nothing
+    news = page.get_by_text("Would you like to get notified about official Jupyter news?")
+    try:
+        news.wait_for(timeout=5_000)
+        page.get_by_role("button", name="No", exact=True).click()
+    except sync_api_timeout():
+        pass
+    # Run > Run All Cells, through the menu bar as a learner would
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    verdict = page.get_by_text("Step 5 works.")
+    errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]', has_text="Error")
+    deadline = time.monotonic() + 240
+    select_kernel = page.get_by_role("dialog").filter(has_text="Select Kernel")
+    while not verdict.count():
+        if select_kernel.count():
+            # Run All before the session has its kernel makes JupyterLab ask: take the notebook's own, as a learner would
+            select_kernel.get_by_role("button", name="Select", exact=True).click()
+        assert not errors.count(), f"a cell failed in JupyterLab: {errors.first.inner_text()}"
+        assert time.monotonic() < deadline, "notebook 05 did not finish within 240 s in JupyterLab"
+        page.wait_for_timeout(500)
+    pictures = page.locator(".jp-OutputArea-output img")
+    assert pictures.count() >= 1
+    picture = pictures.first
+    assert picture.get_attribute("src").startswith("data:image/png")
+    picture.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 1000", arg=picture.element_handle())
+    # the figure, and the cells around it, as the learner sees them
+    page.evaluate("img => img.scrollIntoView({block: 'center'})", picture.element_handle())
+    page.screenshot(path=str(screenshot))
+
+
+@pytest.mark.emulator
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium): "
+                    "`apt-get install -y chromium` (.ci/run installs it)")
+def test_notebook_05_runs_in_jupyterlab_and_shows_the_pictures(emulator_url, package_build_dir, monkeypatch, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extras: make .venv/.installed")
+    from pixelkit import steps
+    from pixelkit.lab import lab_command
+    from pixelkit.workshop import open_workshop
+
+    monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", emulator_url)
+    env = kernel_env(emulator_url, package_build_dir)
+    # A copy: JupyterLab saves what it runs, and the committed notebooks must stay without outputs.
+    served = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS_DIR, served)
+    for path in sorted(served.glob("0[1-4]-*.ipynb")):
+        execute(path, env)
+    jupyter_dirs = {name: tmp_path / name.lower() for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR")}
+    env.update({name: str(path) for name, path in jupyter_dirs.items()})
+    port, token = free_port(), secrets.token_hex(16)
+    log = open(tmp_path / "jupyterlab.log", "w")
+    lab = subprocess.Popen(
+        lab_command(port, root_dir=served, extra=[
+            "--no-browser", f"--IdentityProvider.token={token}", f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+        ]),
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    screenshot = tmp_path / "jupyterlab-05.png"
+    try:
+        wait_for_server(f"{base}/api/status?token={token}", lab)
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            try:
+                run_all_and_screenshot(page, f"{base}/lab/tree/05-upload-and-check.ipynb?token={token}", screenshot)
+            except Exception:
+                page.screenshot(path=str(tmp_path / "failure.png"))
+                raise
+            finally:
+                browser.close()
+    finally:
+        lab.send_signal(signal.SIGTERM)
+        try:
+            lab.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            lab.kill()
+            lab.wait()
+        log.close()
+        ws = open_workshop("local")
+        if ws.state is not None:
+            steps.cleanup(ws)
+    assert screenshot.stat().st_size > 20_000
+    SCREENSHOT_COPY.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(screenshot, SCREENSHOT_COPY)
