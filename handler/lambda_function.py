@@ -18,9 +18,9 @@ What it does with each record, in one log line each:
 
 Why it is fast: the object is read into memory once (no /tmp) and decoded once;
 a JPEG is decoded at 1/2, 1/4 or 1/8 scale (``draft``) and any other image is
-reduced once, since the largest grid is 64 x 64; only the five full-size outputs
-are made at full size, and they are encoded and uploaded on a few threads
-(Pillow and botocore release the GIL while they work).
+reduced once, since the largest grid is 64 x 64; only the five outputs are made
+at full size, one after another, each uploaded on a thread while the next is
+made (Pillow releases the GIL while it resizes and encodes).
 
 This file is deployed as it is (``lambda_function.lambda_handler``), so it
 depends on nothing but boto3 (in the Lambda runtime) and Pillow (in the
@@ -56,11 +56,9 @@ MAX_OBJECT_BYTES = 256 * 1024 * 1024
 # tests/ check that this stays within 40 dB PSNR of the tutorial's pictures.
 THUMBNAIL_SOURCE_MIN_SIDE = 256
 # The outputs are made one at a time (each holds width x height x 4 bytes) and
-# uploaded on threads while the next is made. Two at a time was measured slower
-# on 2 cores and higher in peak memory (README, Performance);
-# PIXELATE_RENDER_THREADS lets `make bench` measure it again.
+# uploaded on threads while the next is made. Two at a time was measured no
+# faster on 2 cores and 50-170 MB higher in peak memory (README, Performance).
 UPLOAD_THREADS = len(GRIDS)
-RENDER_THREADS = int(os.environ.get("PIXELATE_RENDER_THREADS", "1"))
 # Each full-size output is a fresh allocation. By default Pillow gives freed memory
 # back to the system, and the next output page-faults it all in again: measured,
 # that makes the NEAREST enlargement 3-4 times as slow. Freed blocks are kept for
@@ -82,7 +80,6 @@ logger.setLevel(logging.INFO)
 _s3 = None
 _pool = None
 _lock = threading.Lock()
-_render_slots = threading.BoundedSemaphore(RENDER_THREADS)
 
 
 def s3_client():
@@ -235,16 +232,20 @@ def process_object(source_bucket, key, destination_bucket):
         raise Refused(f"the object is {length:,} bytes, over {MAX_OBJECT_BYTES:,}. Upload a smaller or compressed picture.")
     picture = Picture(response["Body"].read())
     write_format = picture.format
-    jobs = []
+    uploads = []
     for grid in GRIDS:
         small, write_format, options = writable(picture.small(grid), picture.format)
         if picture.icc_profile and write_format in ("JPEG", "PNG", "WEBP", "TIFF"):
             options["icc_profile"] = picture.icc_profile
-        jobs.append(output_pool().submit(
-            _render_and_put, small, picture.size, write_format, options, destination_bucket, output_key(key, grid),
+        # Made on this thread, one at a time: a full-size output is the largest thing in memory,
+        # and one thread keeps reusing the same freed blocks. Uploads overlap the next output.
+        data = encode(small.resize(picture.size, Image.NEAREST), write_format, options)
+        uploads.append(output_pool().submit(
+            s3_client().put_object, Bucket=destination_bucket, Key=output_key(key, grid), Body=data,
+            ContentType=Image.MIME.get(write_format, "application/octet-stream"),
         ))
-    for job in jobs:
-        job.result()  # re-raises a failed put_object here
+    for upload in uploads:
+        upload.result()  # re-raises a failed put_object here
     written = [output_key(key, grid) for grid in GRIDS]
     note = "" if write_format == picture.format else f" (as {write_format}: Pillow cannot write {picture.format})"
     logger.info(
@@ -254,15 +255,6 @@ def process_object(source_bucket, key, destination_bucket):
         (time.perf_counter() - started) * 1000,
     )
     return written
-
-
-def _render_and_put(small, size, image_format, options, bucket, key):
-    """Enlarge and encode (at most RENDER_THREADS at once), then upload."""
-    with _render_slots:
-        data = encode(small.resize(size, Image.NEAREST), image_format, options)
-    s3_client().put_object(
-        Bucket=bucket, Key=key, Body=data, ContentType=Image.MIME.get(image_format, "application/octet-stream"),
-    )
 
 
 def lambda_handler(event, context):
