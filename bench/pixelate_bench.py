@@ -40,7 +40,7 @@ SOURCE, DESTINATION = "bench-source", "bench-destination"
 
 def photo_like_jpeg(path: Path, megapixels: float = 12.0) -> Path:
     """A 4:3 JPEG of about ``megapixels``, with smooth areas, edges and sensor-like grain."""
-    from PIL import Image, ImageDraw, ImageFilter
+    from PIL import Image, ImageDraw
 
     width = int((megapixels * 1_000_000 * 4 / 3) ** 0.5) // 16 * 16
     height = width * 3 // 4

@@ -35,6 +35,7 @@ import threading
 import time
 import urllib.parse
 import warnings
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
@@ -200,23 +201,28 @@ class Picture:
 
 
 def writable(small, image_format):
-    """The grid picture in a mode ``image_format`` can store, and that format's options.
+    """The grid picture in a mode and format that can be written, as (picture, format).
 
     A trial encode of the small picture costs nothing and tells whether the
     format takes this mode. GIF gets its palette here, from at most 64 x 64
-    colours, instead of quantizing the full-size output.
+    colours, instead of quantizing the full-size output. A format Pillow reads
+    but cannot write in any usable mode (XBM, for one) is written as PNG.
     """
-    options = {}
     if image_format not in Image.SAVE:
         image_format = "PNG"
     if image_format == "GIF" and small.mode not in ("P", "L", "1"):
         small = small.convert("RGBA" if "A" in small.getbands() else "RGB").quantize(256)
     try:
         encode(small, image_format)
+        return small, image_format
     except (OSError, KeyError, ValueError, TypeError):
-        small = small.convert("RGBA" if "A" in small.getbands() and image_format != "JPEG" else "RGB")
-        encode(small, image_format)
-    return small, image_format, options
+        pass
+    converted = small.convert("RGBA" if "A" in small.getbands() and image_format != "JPEG" else "RGB")
+    try:
+        encode(converted, image_format)
+        return converted, image_format
+    except (OSError, KeyError, ValueError, TypeError):
+        return converted, "PNG"
 
 
 def process_object(source_bucket, key, destination_bucket):
@@ -234,7 +240,8 @@ def process_object(source_bucket, key, destination_bucket):
     write_format = picture.format
     uploads = []
     for grid in GRIDS:
-        small, write_format, options = writable(picture.small(grid), picture.format)
+        small, write_format = writable(picture.small(grid), picture.format)
+        options = {}
         if picture.icc_profile and write_format in ("JPEG", "PNG", "WEBP", "TIFF"):
             options["icc_profile"] = picture.icc_profile
         # Made on this thread, one at a time: a full-size output is the largest thing in memory,
@@ -244,6 +251,8 @@ def process_object(source_bucket, key, destination_bucket):
             s3_client().put_object, Bucket=destination_bucket, Key=output_key(key, grid), Body=data,
             ContentType=Image.MIME.get(write_format, "application/octet-stream"),
         ))
+    # Let every upload finish before a failed one is raised: a retry then starts from a quiet bucket.
+    futures.wait(uploads)
     for upload in uploads:
         upload.result()  # re-raises a failed put_object here
     written = [output_key(key, grid) for grid in GRIDS]
@@ -313,6 +322,9 @@ def lambda_handler(event, context):
         except BotoCoreError as error:
             logger.error("Failed on %s: %s. Raising so that Lambda retries.", where, error)
             retryable.append(error)
+        except Exception:  # a case nobody foresaw: a retry would meet it again, and the other records still count
+            logger.exception("Skipped %s: unexpected error while pixelating it (a bug: please report it).", where)
+            skipped.append(key)
     if retryable:
         raise retryable[0]
     return {"written": written, "skipped": skipped}

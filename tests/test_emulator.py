@@ -14,7 +14,9 @@ import pytest
 from PIL import Image
 
 from pixelkit import pipeline, steps
+from pixelkit.errors import WorkshopError
 from pixelkit.paths import sample_images
+from pixelkit.aws import s3 as s3_wrapper
 
 pytestmark = pytest.mark.emulator
 
@@ -57,7 +59,7 @@ def test_a_text_file_is_explained_and_the_next_picture_still_works(emulator_work
     text.write_text("this is not a picture")
     since = int(time.time() * 1000) - 1000
     pipeline.upload_image(ws, text)
-    with pytest.raises(Exception, match="not an image"):
+    with pytest.raises(WorkshopError, match="not an image"):
         pipeline.wait_for_outputs(ws, "notes.txt", since, timeout=20)
     uploads, _ = pipeline.run_pipeline_test(ws, sample_images()[:1], tmp_path / "out")
     assert len(uploads[0].outputs) == 5
@@ -84,4 +86,19 @@ def test_the_aws_cli_talks_to_the_emulator(emulator_workshop):
     aws = shutil.which("aws", path=str(Path(sys.executable).parent))
     listing = subprocess.run([aws, "s3", "ls"], capture_output=True, text=True, env=dict(os.environ), check=True)
     assert ws.state.source_bucket in listing.stdout
+    steps.cleanup(ws)
+
+
+def test_outputs_of_an_earlier_upload_are_not_taken_for_new_ones(emulator_workshop, tmp_path):
+    ws = emulator_workshop
+    steps.setup(ws)
+    picture = sample_images()[0]
+    pipeline.run_pipeline_test(ws, [picture], tmp_path / "out")
+    # Without its trigger the function no longer runs: a new upload of the same name gets no new outputs.
+    s3_wrapper.remove_lambda_trigger(ws.client("s3"), ws.state.source_bucket, steps.TRIGGER_ID)
+    time.sleep(2.1)  # Last-Modified has one-second resolution: let the old outputs be clearly older
+    since = int(time.time() * 1000)
+    pipeline.upload_image(ws, picture)
+    with pytest.raises(WorkshopError, match="Only 0 of the 5 outputs"):
+        pipeline.wait_for_outputs(ws, picture.name, since, timeout=4)
     steps.cleanup(ws)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from urllib.parse import urlparse
 
 from pixelkit import pipeline, steps
 from pixelkit.cost import estimate_run_cost
 from pixelkit.errors import WorkshopError
-from pixelkit.emulator.server import DEFAULT_PORT, EmulatorProcess
+from pixelkit.emulator.server import emulator_running
 from pixelkit.paths import sample_images, workshop_dir
 from pixelkit.pictures import save_contact_sheet
 from pixelkit.state import load_state
@@ -23,7 +22,6 @@ logger = logging.getLogger(__name__)
 def run_demo(out_dir: Path) -> Path:
     """Run steps 1 to 6 on the emulator (started here if none listens); return the contact sheet."""
     target = use_target("local")
-    started = None
     already_running = emulator_is_listening(target.endpoint_url)
     learner_run = load_state()
     if already_running and learner_run is not None and learner_run.target == target.name:
@@ -34,33 +32,23 @@ def run_demo(out_dir: Path) -> Path:
         )
     # The demo keeps its own state, apart from a learner's run on another target.
     os.environ["WORKSHOP_DIR"] = str(workshop_dir() / "demo")
-    if not already_running:
-        workshop_dir().mkdir(parents=True, exist_ok=True)
-        log_path = workshop_dir() / "emulator.log"
-        started = EmulatorProcess(urlparse(target.endpoint_url).port or DEFAULT_PORT, log_path)
-        logger.info("Starting the local AWS emulator on %s (its log: %s)", target.endpoint_url, log_path)
-        started.start()
-    else:
-        logger.info("Using the emulator already running at %s", target.endpoint_url)
-    ws = None
-    try:
-        ws = open_workshop("local")
-        steps.setup(ws)
-        uploads, log_lines = pipeline.run_pipeline_test(ws, sample_images(), out_dir)
-        logger.info("The function's log, as step 5 reads it in CloudWatch:")
-        for line in log_lines:
-            if line.startswith(("START", "END", "REPORT")) or "Received event" in line:
-                logger.info("  %s", line if len(line) < 160 else line[:157] + "...")
-        for line in estimate_run_cost(log_lines, len(uploads), len(pipeline.grids())).lines():
-            logger.info("%s", line)
-        sheet = save_contact_sheet([(u.original, u.outputs) for u in uploads], out_dir / "contact-sheet.png")
-    finally:
-        # Clean up even when a step failed: the demo leaves nothing behind on the emulator.
-        if ws is not None and ws.state is not None:
-            steps.cleanup(ws)
-        if started:
-            started.stop()
-            logger.info("Stopped the emulator this demo started.")
+    with emulator_running(target, "the demo"):
+        ws = None
+        try:
+            ws = open_workshop("local")
+            steps.setup(ws)
+            uploads, log_lines = pipeline.run_pipeline_test(ws, sample_images(), out_dir)
+            logger.info("The function's log, as step 5 reads it in CloudWatch:")
+            for line in log_lines:
+                if line.startswith(("START", "END", "REPORT")) or "Received event" in line:
+                    logger.info("  %s", line if len(line) < 160 else line[:157] + "...")
+            for line in estimate_run_cost(log_lines, len(uploads), len(pipeline.grids())).lines():
+                logger.info("%s", line)
+            sheet = save_contact_sheet([(u.original, u.outputs) for u in uploads], out_dir / "contact-sheet.png")
+        finally:
+            # Clean up even when a step failed: the demo leaves nothing behind on the emulator.
+            if ws is not None and ws.state is not None:
+                steps.cleanup(ws)
     total = sum(len(u.outputs) for u in uploads)
     logger.info("\nDone: %d pixelated pictures of %d originals are in %s/", total, len(uploads), out_dir)
     logger.info("Look at them side by side: %s", sheet)

@@ -12,12 +12,12 @@ import logging
 import os
 import subprocess
 import sys
+from contextlib import nullcontext
 from pathlib import Path
-from urllib.parse import urlparse
 
-from pixelkit.emulator.server import DEFAULT_PORT, EmulatorProcess
-from pixelkit.paths import KIT_ROOT, workshop_dir
-from pixelkit.target import emulator_is_listening, use_target
+from pixelkit.emulator.server import emulator_running
+from pixelkit.paths import KIT_ROOT
+from pixelkit.target import use_target
 
 logger = logging.getLogger(__name__)
 
@@ -36,24 +36,12 @@ def lab_command(port: int | None = None, extra: list[str] | None = None, root_di
 
 def run_lab(extra: list[str] | None = None) -> int:
     target = use_target()
-    started = None
-    if target.is_local and not emulator_is_listening(target.endpoint_url):
-        workshop_dir().mkdir(parents=True, exist_ok=True)
-        log_path = workshop_dir() / "emulator.log"
-        started = EmulatorProcess(urlparse(target.endpoint_url).port or DEFAULT_PORT, log_path, new_session=True)
-        logger.info("Starting the local AWS emulator on %s (its log: %s)", target.endpoint_url, log_path)
-        started.start()
-    elif target.is_local:
-        logger.info("Using the emulator already running at %s", target.endpoint_url)
-    logger.info("Starting JupyterLab on %s; open 01-create-buckets.ipynb first. Ctrl-C (twice) stops it.", NOTEBOOKS_DIR)
-    try:
+    emulator = emulator_running(target, "`make lab`", new_session=True) if target.is_local else nullcontext()
+    with emulator:
+        logger.info("Starting JupyterLab on %s; open 01-create-buckets.ipynb first. Ctrl-C (twice) stops it.", NOTEBOOKS_DIR)
         process = subprocess.Popen(lab_command(extra=extra))
         while True:
             try:
                 return process.wait()
             except KeyboardInterrupt:
                 continue  # JupyterLab got the Ctrl-C too: it asks for confirmation, then exits
-    finally:
-        if started:
-            started.stop()
-            logger.info("Stopped the emulator `make lab` started; everything it held is gone.")

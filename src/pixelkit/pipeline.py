@@ -11,11 +11,13 @@ import importlib.util
 import json
 import logging
 import time
+from datetime import timedelta
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from botocore.exceptions import WaiterError
+from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from pixelkit.aws import logs
 from pixelkit.errors import WorkshopError
@@ -42,6 +44,24 @@ def grids() -> tuple[int, ...]:
 def expected_outputs(key: str) -> list[str]:
     """The destination keys the function writes for a source key, coarsest (8x8) first."""
     return [handler_module().output_key(key, grid) for grid in grids()]
+
+
+# object_exists, plus: 304 (Not Modified) means an output of an earlier upload is still there: keep waiting.
+FRESH_OBJECT_WAITER = WaiterModel({
+    "version": 2,
+    "waiters": {
+        "FreshObjectExists": {
+            "operation": "HeadObject",
+            "delay": 1,
+            "maxAttempts": 3,
+            "acceptors": [
+                {"matcher": "status", "expected": 200, "state": "success"},
+                {"matcher": "status", "expected": 404, "state": "retry"},
+                {"matcher": "status", "expected": 304, "state": "retry"},
+            ],
+        }
+    },
+})
 
 
 @dataclass
@@ -72,12 +92,18 @@ def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | Non
     state = ws.require_state()
     wanted = expected_outputs(key)
     deadline = time.monotonic() + (timeout or TIMEOUT_SECONDS + 30)
-    waiter = ws.client("s3").get_waiter("object_exists")
+    s3 = ws.client("s3")
+    waiter = create_waiter_with_client("FreshObjectExists", FRESH_OBJECT_WAITER, s3)
+    # Outputs of an earlier upload of the same name are not the answer: only objects written after
+    # this upload count. S3's own clock (the upload's LastModified) decides, not this computer's.
+    uploaded = s3.head_object(Bucket=state.source_bucket, Key=key)["LastModified"]
+    fresh_since = uploaded - timedelta(seconds=1)
     found: list[str] = []
     for output in wanted:
         while True:
             try:
-                waiter.wait(Bucket=state.destination_bucket, Key=output, WaiterConfig={"Delay": 1, "MaxAttempts": 3})
+                waiter.wait(Bucket=state.destination_bucket, Key=output, IfModifiedSince=fresh_since,
+                            WaiterConfig={"Delay": 1, "MaxAttempts": 3})
                 break
             except WaiterError:
                 problem = _problem_in_log(function_log(ws, since_ms), key)
@@ -96,7 +122,10 @@ def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | Non
 
 
 def _problem_in_log(lines: list[str], key: str) -> str | None:
+    """The first log line that says the function gave up on ``key``; a failure Lambda retries is not one."""
     for line in lines:
+        if "so that Lambda retries" in line:
+            continue
         if ("[ERROR]" in line or "[WARNING]" in line or "Task timed out" in line) and (key in line or "Task timed out" in line or "Runtime." in line):
             return line.split("\t")[-1]
     return None

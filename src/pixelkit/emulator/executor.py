@@ -83,7 +83,8 @@ class LocalLambdaExecutor:
         shutil.rmtree(self.code_root, ignore_errors=True)
 
     def submit_s3_event(self, account_id: str, event_body: dict, fn_arn: str, region_name: str) -> None:
-        self._pool.submit(self._deliver_async, account_id, region_name, fn_arn, _complete_s3_event(event_body, account_id))
+        delivery = self._pool.submit(self._deliver_async, account_id, region_name, fn_arn, _complete_s3_event(event_body, account_id))
+        delivery.add_done_callback(_log_delivery_failure)
 
     def _deliver_async(self, account_id, region_name, fn_arn, event) -> None:
         from moto.awslambda.utils import get_backend
@@ -110,7 +111,9 @@ class LocalLambdaExecutor:
         request_id = str(uuid.uuid4())
         code_dir, notes = self.unpack(function.code_bytes)
         stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
-        result_path = Path(tempfile.mkstemp(prefix="pixelkit-result-", suffix=".json")[1])
+        handle, result_name = tempfile.mkstemp(prefix="pixelkit-result-", suffix=".json")
+        os.close(handle)  # the runner writes it; keeping it open would leak a descriptor per invocation
+        result_path = Path(result_name)
         timeout = float(function.timeout or 3)
         env = self._environment(function, stream)
         job = {"handler": function.handler, "event": event, "request_id": request_id,
@@ -254,6 +257,12 @@ class LocalLambdaExecutor:
                     archive.extract(name, staging)
         staging.rename(target)
         return notes
+
+
+def _log_delivery_failure(delivery) -> None:
+    """An event lost to a bug in the emulator is said on its console, not dropped in silence."""
+    if not delivery.cancelled() and delivery.exception() is not None:
+        logger.error("S3 event delivery failed: %r", delivery.exception(), exc_info=delivery.exception())
 
 
 def _is_pure(tag: str) -> bool:

@@ -15,11 +15,15 @@ import signal
 import subprocess
 import sys
 import threading
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 from pixelkit.errors import WorkshopError
-from pixelkit.target import emulator_is_listening
+from pixelkit.paths import workshop_dir
+from pixelkit.target import Target, emulator_is_listening
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -112,23 +116,26 @@ class EmulatorProcess:
         self._process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> str:
-        import tempfile
-
-        ready = Path(tempfile.mkdtemp(prefix="pixelkit-emulator-")) / "ready"
-        log = open(self.log_path, "w") if self.log_path else subprocess.DEVNULL
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "pixelkit.emulator", "--port", str(self.port), "--ready-file", str(ready)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=self.new_session,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if ready.exists() and ready.read_text():
-                self.url = ready.read_text()
-                if emulator_is_listening(self.url):
-                    return self.url
-            if self._process.poll() is not None:
-                raise WorkshopError(f"The emulator exited at start (status {self._process.returncode}); see {self.log_path}.")
-            time.sleep(0.1)
+        with tempfile.TemporaryDirectory(prefix="pixelkit-emulator-") as tmp:
+            ready = Path(tmp) / "ready"
+            log = open(self.log_path, "w") if self.log_path else subprocess.DEVNULL
+            try:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "pixelkit.emulator", "--port", str(self.port), "--ready-file", str(ready)],
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=self.new_session,
+                )
+            finally:
+                if log is not subprocess.DEVNULL:
+                    log.close()  # the child holds its own copy
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if ready.exists() and ready.read_text():
+                    self.url = ready.read_text()
+                    if emulator_is_listening(self.url):
+                        return self.url
+                if self._process.poll() is not None:
+                    raise WorkshopError(f"The emulator exited at start (status {self._process.returncode}); see {self.log_path}.")
+                time.sleep(0.1)
         self.stop()
         raise WorkshopError(f"The emulator did not start within {timeout:.0f} s; see {self.log_path}.")
 
@@ -140,3 +147,22 @@ class EmulatorProcess:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+
+
+@contextmanager
+def emulator_running(target: Target, who: str, new_session: bool = False):
+    """Use the emulator at the target's endpoint, or start one there for the length of the block."""
+    if emulator_is_listening(target.endpoint_url):
+        logger.info("Using the emulator already running at %s", target.endpoint_url)
+        yield None
+        return
+    workshop_dir().mkdir(parents=True, exist_ok=True)
+    log_path = workshop_dir() / "emulator.log"
+    process = EmulatorProcess(urlparse(target.endpoint_url).port or DEFAULT_PORT, log_path, new_session)
+    logger.info("Starting the local AWS emulator on %s (its log: %s)", target.endpoint_url, log_path)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+        logger.info("Stopped the emulator %s started; everything it held is gone.", who)
