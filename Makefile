@@ -1,10 +1,17 @@
 # The pixelation workshop kit. `make demo` and `make test` are all a newcomer needs.
-# Every target creates .venv from pyproject.toml first if it is missing.
+# Every target creates .venv from pyproject.toml first if it is missing, with what it needs:
+# the kit alone for the demo and the steps, the notebooks' extras for `make lab`, and the
+# test tools for `make test`.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+KIT := $(VENV)/.installed-kit
+LAB := $(VENV)/.installed-lab
+TESTS := $(VENV)/.installed-test
+EXTRAS_kit :=
+EXTRAS_lab := [lab]
+EXTRAS_test := [test]
 TARGET ?= local
 export WORKSHOP_TARGET := $(TARGET)
 # The function's architecture: x86_64 (the tutorial's) or arm64.
@@ -31,43 +38,43 @@ help:
 	@echo "make bench     time the handler against the tutorial's (median ms, speed-up, peak memory)"
 	@echo "make lab       the emulator and JupyterLab on notebooks/ (loopback only); quitting stops both"
 
-$(STAMP): pyproject.toml
+$(VENV)/.installed-%: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.$(EXTRAS_$*)'
+	@touch $@
 
-demo: $(STAMP)
+demo: $(KIT)
 	$(BIN)/pixelkit demo
 
-test: $(STAMP)
+test: $(TESTS)
 	$(BIN)/python -m pytest
 
-emulator: $(STAMP)
+emulator: $(KIT)
 	$(BIN)/pixelkit emulator
 
-setup: $(STAMP)
+setup: $(KIT)
 	$(BIN)/pixelkit setup --architecture $(ARCH)
 
-plan: $(STAMP)
+plan: $(KIT)
 	$(BIN)/pixelkit setup --dry-run --architecture $(ARCH)
 
-orphans: $(STAMP)
+orphans: $(KIT)
 	$(BIN)/pixelkit cleanup --all-tagged
 
-upload: $(STAMP)
+upload: $(KIT)
 	$(BIN)/pixelkit upload $(IMAGES)
 
-cleanup: $(STAMP)
+cleanup: $(KIT)
 	$(BIN)/pixelkit cleanup
 
-status: $(STAMP)
+status: $(KIT)
 	$(BIN)/pixelkit status
 
-package: $(STAMP)
+package: $(KIT)
 	$(BIN)/pixelkit package --architecture $(ARCH)
 
-lab: $(STAMP)
+lab: $(LAB)
 	$(BIN)/pixelkit lab
 
 clean:
@@ -75,5 +82,5 @@ clean:
 
 # The handler against the tutorial's, on a generated 12 MP JPEG and images/ (prints figures; not a test).
 .PHONY: bench
-bench: $(STAMP)
+bench: $(KIT)
 	$(BIN)/python bench/pixelate_bench.py

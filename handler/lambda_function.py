@@ -77,6 +77,8 @@ MAGIC_CHECKED = {"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "MPO"}
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
+# boto3 logs "Found credentials in environment variables." at INFO: noise in a learner's log.
+logging.getLogger("botocore").setLevel(logging.WARNING)
 
 _s3 = None
 _pool = None

@@ -70,3 +70,30 @@ def test_the_emulator_command_passes_its_options_through(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_upload_reports_each_picture_and_goes_on_after_a_bad_one(emulator_url, monkeypatch, capsys, tmp_path):
+    from pixelkit.paths import sample_images
+
+    monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", emulator_url)
+    assert main(["setup"]) == 0
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    good = sample_images()[0]
+    out = tmp_path / "out"
+    assert main(["upload", str(notes), str(good), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert "notes.txt -> no pictures" in captured.out
+    assert "not an image" in captured.err and "Traceback" not in captured.err
+    assert len(list(out.glob(f"pixelated-*-{good.name}"))) == 5
+    assert main(["cleanup"]) == 0
+
+
+def test_a_taken_port_gets_the_kits_message(emulator_url):
+    from urllib.parse import urlparse
+
+    port = urlparse(emulator_url).port
+    result = subprocess.run([sys.executable, "-m", "pixelkit.emulator", "--port", str(port)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert f"Port {port} on 127.0.0.1 is taken" in result.stderr and "WORKSHOP_ENDPOINT_URL" in result.stderr

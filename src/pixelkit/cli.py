@@ -50,15 +50,18 @@ def _upload(ws: Workshop, args) -> None:
     from pixelkit.cost import estimate_run_cost
 
     images = [Path(p) for p in args.images] or sample_images()[:1]
-    uploads, log_lines = pipeline.run_pipeline_test(ws, images, args.out)
+    uploads, log_lines = pipeline.run_pipeline_test(ws, images, args.out, keep_going=True)
     print("\nThe function's log (CloudWatch Logs, " + ws.require_state().log_group + "):")
     for line in log_lines:
         print("  " + line)
     for upload in uploads:
-        print(f"\n{upload.key} -> " + ", ".join(str(p) for p in upload.outputs))
+        print(f"\n{upload.key} -> " + (", ".join(str(p) for p in upload.outputs) or "no pictures"))
     config = ws.client("lambda").get_function_configuration(FunctionName=ws.state.function_name)
     estimate = estimate_run_cost(log_lines, len(uploads), len(pipeline.grids()), config.get("Architectures", ["x86_64"])[0])
     print("\n" + "\n".join(estimate.lines()))
+    refused = [upload for upload in uploads if upload.problem]
+    if refused:
+        raise WorkshopError("\n".join(upload.problem for upload in refused))
 
 
 def _cleanup(ws: Workshop, args) -> None:

@@ -69,6 +69,7 @@ class Upload:
     original: Path
     key: str
     outputs: list[Path] = field(default_factory=list)
+    problem: str | None = None  # why there are no outputs, when there are none
 
 
 def upload_image(ws: Workshop, path: Path, key: str | None = None) -> str:
@@ -152,14 +153,31 @@ def download(ws: Workshop, keys: list[str], out_dir: Path) -> list[Path]:
     return paths
 
 
-def run_pipeline_test(ws: Workshop, images: list[Path], out_dir: Path, progress=None) -> tuple[list[Upload], list[str]]:
-    """Step 5 whole: upload each picture, wait for its outputs, download them; return the uploads and the log."""
+def run_pipeline_test(
+    ws: Workshop, images: list[Path], out_dir: Path, progress=None, keep_going: bool = False
+) -> tuple[list[Upload], list[str]]:
+    """Step 5 whole: upload each picture, wait for its outputs, download them; return the uploads and the log.
+
+    With ``keep_going``, a picture the function refuses is noted in its ``problem`` and the
+    others go on; without it, the first refusal raises its WorkshopError.
+    """
     ws.require_state()
+    images = [Path(path) for path in images]
+    missing = [str(path) for path in images if not path.is_file()]
+    if missing:
+        raise WorkshopError(f"There is no file {', '.join(missing)}. Give the path of a picture on this computer.")
     logger.info("Step 5: upload %d picture(s) and wait for the function", len(images))
     since_ms = int(time.time() * 1000) - 1000
-    uploads = [Upload(Path(path), upload_image(ws, path)) for path in images]
+    uploads = [Upload(path, upload_image(ws, path)) for path in images]
     for upload in uploads:
-        keys = wait_for_outputs(ws, upload.key, since_ms, progress=progress)
+        try:
+            keys = wait_for_outputs(ws, upload.key, since_ms, progress=progress)
+        except WorkshopError as error:
+            if not keep_going:
+                raise
+            upload.problem = str(error)
+            logger.info("  %s: no pictures (%s)", upload.key, upload.problem.splitlines()[-1].strip())
+            continue
         upload.outputs = download(ws, keys, out_dir)
         logger.info("  %s: %d pictures downloaded to %s", upload.key, len(keys), out_dir)
     log_lines = wait_for_reports(ws, len(uploads), since_ms)

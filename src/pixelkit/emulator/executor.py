@@ -210,17 +210,19 @@ class LocalLambdaExecutor:
     # Unpacking the deployment package -------------------------------------------------------
 
     def unpack(self, code_bytes: bytes) -> tuple[Path, list[str]]:
-        """Unpack a zip once per content; leave out native packages that cannot load here."""
-        digest = hashlib.sha256(code_bytes).hexdigest()[:16]
-        target = self.code_root / digest
-        notes_file = self.code_root / f"{digest}.notes.json"
+        """Unpack a zip once per content; leave out native packages that cannot load here.
+
+        The notes on what was left out come back with the first invocation of a package
+        only, the way Lambda reports its INIT phase once per execution environment.
+        """
+        target = self.code_root / hashlib.sha256(code_bytes).hexdigest()[:16]
         with self._unpack_lock:
-            if not target.exists():
-                notes = self._extract(code_bytes, target)
-                notes_file.write_text(json.dumps(notes))
-                for note in notes:
-                    logger.warning("%s", note)
-        return target, json.loads(notes_file.read_text())
+            if target.exists():
+                return target, []
+            notes = self._extract(code_bytes, target)
+        for note in notes:
+            logger.warning("%s", note)
+        return target, notes
 
     def _extract(self, code_bytes: bytes, target: Path) -> list[str]:
         import io

@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +32,21 @@ DEFAULT_PORT = 4566
 logger = logging.getLogger("pixelkit.emulator")
 
 
+def _check_port_free(port: int) -> None:
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            probe.bind((HOST, port))
+        except OSError as error:
+            raise WorkshopError(
+                f"Port {port} on {HOST} is taken ({error.strerror}). Is the emulator already running? "
+                "Use that one, or stop it; or choose another port: `python -m pixelkit.emulator --port 4567` "
+                "and `export WORKSHOP_ENDPOINT_URL=http://127.0.0.1:4567`."
+            ) from error
+
+
 class Emulator:
     """The server and its executor; ``port=0`` picks a free port (the tests use that)."""
 
@@ -44,13 +60,8 @@ class Emulator:
 
         logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
         app = DomainDispatcherApplication(create_backend_app)
-        try:
-            self._server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
-        except OSError as error:
-            raise WorkshopError(
-                f"Port {port} on {HOST} is taken ({error.strerror}). Is the emulator already running? "
-                "Stop the other one, or choose another port with --port (and WORKSHOP_ENDPOINT_URL)."
-            ) from error
+        _check_port_free(port)  # werkzeug would print its own message and exit
+        self._server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
         self.port = self._server.server_address[1]
         self.url = f"http://{HOST}:{self.port}"
         self.executor = LocalLambdaExecutor(self.url)
@@ -86,10 +97,16 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=emulator._server.shutdown).start())
+    scripts = (
+        "the kit's scripts and notebooks use it by default"
+        if emulator.port == DEFAULT_PORT
+        else f"for the kit's scripts and notebooks, `export WORKSHOP_ENDPOINT_URL={emulator.url}`"
+    )
     print(
         f"AWS emulator listening on {emulator.url} (loopback only). Lambda functions run here, without Docker.\n"
-        f"Use it from another terminal: the kit's scripts do so by default; for the AWS CLI,\n"
-        f"  export AWS_ENDPOINT_URL={emulator.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1\n"
+        f"Use it from another terminal: {scripts}; for the AWS CLI,\n"
+        f"  export AWS_ENDPOINT_URL={emulator.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+        "AWS_DEFAULT_REGION=us-east-1\n"
         "Everything is kept in memory. Stop it with Ctrl-C.",
         flush=True,
     )
