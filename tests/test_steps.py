@@ -137,3 +137,10 @@ def test_a_destination_equal_to_the_source_is_refused(moto_workshop):
     moto_workshop.state.destination_bucket = moto_workshop.state.source_bucket
     with pytest.raises(WorkshopError, match="trigger itself forever"):
         steps.configure_function(moto_workshop)
+
+
+def test_a_run_set_up_in_another_account_is_not_mixed_up(moto_workshop, monkeypatch):
+    steps.create_buckets(moto_workshop)
+    moto_workshop.state.account_id = "111122223333"  # as if set up with another profile
+    with pytest.raises(WorkshopError, match="account 111122223333"):
+        steps.create_role(moto_workshop)

@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_DENIED = ("Your AWS identity lacks a permission for this: policies/learner-policy.json lists what the "
+           "kit needs (the README says more).")
 _GONE = ("A resource of this run is not there. If the emulator was restarted, it forgot everything: "
          "run `make setup` again. `make status` shows what exists.")
 
@@ -202,7 +204,8 @@ def explain(error: Exception) -> str:
     if isinstance(error, ClientError):
         code = error_code(error)
         hint = {
-            "AccessDenied": "Your AWS identity lacks a permission for this; the README lists what the kit needs.",
+            "AccessDenied": _DENIED,
+            "AccessDeniedException": _DENIED,
             "ExpiredToken": "Your AWS session has expired: sign in again (e.g. `aws sso login`).",
             "InvalidClientTokenId": "Your AWS credentials are not valid: check `aws sts get-caller-identity`.",
             "NoSuchBucket": _GONE,

@@ -54,9 +54,18 @@ class Workshop:
             who = f" for student {self.student}" if self.student else ""
             logger.info("New workshop run %s%s on %s; names are kept in %s",
                         state.suffix, who, self.target.describe(), state_path(self.student))
-        elif not self.state.account_id:
-            self.state.account_id = get_account_id(self.client("sts"))
-            self.save()
+        else:
+            account_id = get_account_id(self.client("sts"))
+            if not self.state.account_id:
+                self.state.account_id = account_id
+                self.save()
+            elif account_id != self.state.account_id:
+                # The policy and the trigger's permission name the account: they must be this one.
+                raise WorkshopError(
+                    f"Run {self.state.suffix} was set up in account {self.state.account_id}, but your credentials "
+                    f"are for account {account_id}. Switch back (AWS_PROFILE) to finish or clean up that run, "
+                    f"or move {state_path(self.student)} aside to start a new one here."
+                )
         return self.state
 
     def save(self) -> None:
