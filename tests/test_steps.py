@@ -137,3 +137,20 @@ def test_a_destination_equal_to_the_source_is_refused(moto_workshop):
     moto_workshop.state.destination_bucket = moto_workshop.state.source_bucket
     with pytest.raises(WorkshopError, match="trigger itself forever"):
         steps.configure_function(moto_workshop)
+
+
+def test_deploying_another_architecture_replaces_code_and_architecture_together(moto_workshop, kit_log):
+    steps.setup(moto_workshop)
+    sent: list[dict] = []
+    moto_workshop.session.events.register(
+        "before-parameter-build.lambda.UpdateFunctionCode", lambda params, **_: sent.append(dict(params))
+    )
+    moto_workshop._clients.clear()
+    steps.deploy_function(moto_workshop, "arm64")
+    [update] = sent
+    assert update["Architectures"] == ["arm64"]
+    # the arm64 package (aarch64 Pillow), never arm64 Pillow in an x86_64 function
+    from pixelkit.package import RUNTIME, build_package
+
+    assert update["ZipFile"] == build_package(RUNTIME, "arm64").read_bytes()
+    assert "architecture x86_64 -> arm64" in kit_log.text

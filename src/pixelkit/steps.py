@@ -128,7 +128,13 @@ def deploy_function(ws: Workshop, architecture: str = "x86_64") -> dict:
     else:
         config = existing["Configuration"]
         response = config
-        if config.get("CodeSha256") != _base64_sha256(package.read_bytes()):
+        # The package holds native Pillow for one architecture: code and architecture change together.
+        current_architecture = config.get("Architectures", ["x86_64"])
+        if current_architecture != [architecture]:
+            response = functions.update_function_code(lam, state.function_name, package.read_bytes(), architecture)
+            logger.info("  updated the code of %s and its architecture %s -> %s",
+                        state.function_name, ", ".join(current_architecture), architecture)
+        elif config.get("CodeSha256") != _base64_sha256(package.read_bytes()):
             response = functions.update_function_code(lam, state.function_name, package.read_bytes())
             logger.info("  updated the code of %s", state.function_name)
         else:

@@ -68,8 +68,12 @@ def create_function(lambda_client, params: dict, attempts: int = 10, first_delay
     return response
 
 
-def update_function_code(lambda_client, function_name: str, zip_bytes: bytes) -> dict:
-    response = lambda_client.update_function_code(FunctionName=function_name, ZipFile=zip_bytes)
+def update_function_code(lambda_client, function_name: str, zip_bytes: bytes, architecture: str | None = None) -> dict:
+    """Replace the code; with ``architecture``, also the instruction set it runs on (the two go together)."""
+    params = {"FunctionName": function_name, "ZipFile": zip_bytes}
+    if architecture:
+        params["Architectures"] = [architecture]
+    response = lambda_client.update_function_code(**params)
     lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function_name, WaiterConfig=WAIT)
     return response
 
