@@ -85,11 +85,11 @@ def test_the_strict_layer_refuses_a_trigger_without_the_permission(moto_workshop
     strict = StrictAws.on(moto_workshop)
     steps.create_buckets(moto_workshop)
     steps.create_role(moto_workshop)
-    steps.deploy_function(moto_workshop)
+    function_arn = steps.deploy_function(moto_workshop)["function_arn"]
     state = moto_workshop.state
     with pytest.raises(ClientError, match=UNVALIDATED_DESTINATION):
         s3.put_lambda_trigger(moto_workshop.client("s3"), state.source_bucket, steps.TRIGGER_ID,
-                              state.function_arn, steps.TRIGGER_EVENTS)
+                              function_arn, steps.TRIGGER_EVENTS)
     assert ("s3.PutBucketNotificationConfiguration", "InvalidArgument") in strict.refused
 
 
@@ -120,11 +120,11 @@ def test_moto_itself_enforces_the_location_constraint_in_eu_west_1(eu_workshop):
 
 def test_setup_in_eu_west_1_creates_buckets_there(eu_workshop, slept):
     strict = StrictAws.on(eu_workshop)
-    steps.setup(eu_workshop)
+    summary = steps.setup(eu_workshop)
     client = eu_workshop.client("s3")
     for bucket in (eu_workshop.state.source_bucket, eu_workshop.state.destination_bucket):
         assert client.get_bucket_location(Bucket=bucket)["LocationConstraint"] == "eu-west-1"
-    assert eu_workshop.state.function_arn.startswith("arn:aws:lambda:eu-west-1:")
+    assert summary["function_arn"].startswith("arn:aws:lambda:eu-west-1:")
     assert not strict.refused[3:]  # only the role-propagation refusals (2 by default)
     steps.cleanup(eu_workshop)
     assert steps.inventory(eu_workshop) == NOTHING
@@ -230,14 +230,14 @@ def test_setup_interrupted_and_state_lost_then_cleanup_all_tagged_leaves_nothing
 def test_students_get_their_own_names_tags_and_state(moto_workshop, slept):
     alice = open_workshop("aws", student="alice")
     bob = open_workshop("aws", student="bob")
-    steps.setup(alice)
+    alice_arn = steps.setup(alice)["function_arn"]
     steps.setup(bob)
     assert alice.state.role_name == "day38-alice-role" and bob.state.role_name == "day38-bob-role"
     assert alice.state.function_name == "day38-alice-image_pixelator"
     assert alice.state.source_bucket.startswith("day38-alice-source-")
     assert state_path("alice").name == "state-alice.json" and state_path("alice").exists()
     assert not state_path().exists()
-    tags = alice.client("lambda").list_tags(Resource=alice.state.function_arn)["Tags"]
+    tags = alice.client("lambda").list_tags(Resource=alice_arn)["Tags"]
     assert tags["workshop"] == "pixelation-workshop" and tags["student"] == "alice"
     assert set(steps.find_tagged(alice, "alice")["functions"]) == {"day38-alice-image_pixelator"}
     # Alice's cleanup, even by tags, leaves Bob's run alone.
@@ -268,12 +268,12 @@ def test_the_student_comes_from_the_environment(moto_workshop, monkeypatch):
 def test_a_trigger_on_the_destination_bucket_is_refused(moto_workshop, slept):
     from pixelkit.errors import WorkshopError
 
-    steps.setup(moto_workshop)
+    function_arn = steps.setup(moto_workshop)["function_arn"]
     state = moto_workshop.state
     moto_workshop.client("s3").put_bucket_notification_configuration(
         Bucket=state.destination_bucket,
         NotificationConfiguration={"LambdaFunctionConfigurations": [
-            {"Id": "loop", "LambdaFunctionArn": state.function_arn, "Events": ["s3:ObjectCreated:*"]}
+            {"Id": "loop", "LambdaFunctionArn": function_arn, "Events": ["s3:ObjectCreated:*"]}
         ]},
     )
     with pytest.raises(WorkshopError, match="would call it again, forever"):

@@ -151,3 +151,22 @@ def test_show_table_and_json_render_markdown(shown):
     assert isinstance(table, Markdown) and '| environment | `{"destination_bucket": "b"}` |' in table.data
     assert "| none | – |" in table.data
     assert document.data.startswith("**Doc**") and '"a": 1' in document.data
+
+
+def test_a_connection_failure_or_a_waiter_timeout_shows_as_a_message_too(monkeypatch):
+    from botocore.exceptions import EndpointConnectionError, WaiterError
+
+    registered = {}
+
+    class Shell:
+        def set_custom_exc(self, types, handler):
+            registered.update(types=types, handler=handler)
+
+    monkeypatch.setattr(notebook, "get_ipython", lambda: Shell())
+    notebook.show_errors_briefly()
+    for error in (EndpointConnectionError(endpoint_url="http://127.0.0.1:9/"),
+                  WaiterError(name="FunctionActiveV2", reason="Max attempts exceeded", last_response={})):
+        assert isinstance(error, registered["types"])
+        lines = registered["handler"](None, type(error), error, None)
+        assert type(error).__name__ in lines[0] and not any("Traceback" in line for line in lines)
+        assert lines[0].split(":", 1)[1].strip()  # a message follows the name
