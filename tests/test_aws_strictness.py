@@ -108,6 +108,8 @@ def test_cleanup_removes_the_trigger_before_the_function(moto_workshop, slept):
     last_trigger_change = max(i for i, c in enumerate(strict.calls) if c == "s3.PutBucketNotificationConfiguration")
     assert last_trigger_change < strict.calls.index("lambda.DeleteFunction")
     assert strict.calls.index("lambda.RemovePermission") < strict.calls.index("lambda.DeleteFunction")
+    # a still-running invocation recreates its log group while it may use the role: the role goes first
+    assert strict.calls.index("iam.DeleteRole") < strict.calls.index("logs.DeleteLogGroup")
     assert steps.inventory(moto_workshop) == NOTHING
 
 
@@ -246,6 +248,33 @@ def test_students_get_their_own_names_tags_and_state(moto_workshop, slept):
     assert steps.find_tagged(alice, "alice") == NOTHING
     left = steps.inventory(bob)
     assert left["functions"] == ["day38-bob-image_pixelator"] and len(left["buckets"]) == 2
+
+
+def test_a_students_cleanup_check_passes_while_a_classmate_still_has_resources(moto_workshop, slept, capsys):
+    from pixelkit import checks, cli
+
+    alice = open_workshop("aws", student="alice")
+    bob = open_workshop("aws", student="bob")
+    # alice's names begin every name of alice-b's: names alone cannot tell them apart
+    alice_b = open_workshop("aws", student="alice-b")
+    for student in (alice, bob, alice_b):
+        steps.setup(student)
+    steps.cleanup(alice)
+    assert steps.inventory(alice) == NOTHING
+    assert checks.check_step(alice, 6) == ["no bucket, function, role or log group of the kit is left",
+                                           "state-alice.json is gone"]
+    assert cli.main(["status", "--target", "aws", "--student", "alice"]) == 0
+    assert "day38-bob" not in capsys.readouterr().out
+    # Bob's run and alice-b's are untouched, and their own check says so
+    assert steps.inventory(bob)["functions"] == ["day38-bob-image_pixelator"]
+    assert steps.inventory(alice_b)["functions"] == ["day38-alice-b-image_pixelator"]
+    from pixelkit.errors import WorkshopError
+
+    with pytest.raises(WorkshopError, match="still there: buckets: day38-bob-"):
+        checks.check_step(bob, 6)
+    # without a student, the check still sees every day38-* resource (the tutorial's own names)
+    assert set(steps.inventory(open_workshop("aws", student=""))["functions"]) == {
+        "day38-bob-image_pixelator", "day38-alice-b-image_pixelator"}
 
 
 def test_a_student_name_that_cannot_be_in_a_bucket_name_is_refused(moto_workshop):
