@@ -13,9 +13,9 @@ from pixelkit import steps
 from pixelkit.aws import functions, s3
 from pixelkit.state import load_state, state_path
 from pixelkit.workshop import open_workshop
+from helpers import NOTHING
 from strict_aws import UNVALIDATED_DESTINATION, Interrupt, StrictAws
 
-NOTHING = {"buckets": [], "functions": [], "roles": [], "log groups": []}
 
 
 @pytest.fixture

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from IPython.display import Image, Markdown
 
+from helpers import free_port
 from pixelkit import checks, notebook, pipeline, steps
 from pixelkit.errors import WorkshopError
 from pixelkit.paths import KIT_ROOT, sample_images
@@ -83,9 +82,7 @@ def test_the_output_check_names_the_missing_outputs(moto_workshop):
 # pixelkit.notebook --------------------------------------------------------------------------------
 
 def test_start_says_how_to_start_the_emulator_when_none_listens(monkeypatch):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # free once closed: nothing listens there
+    port = free_port()
     monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", f"http://127.0.0.1:{port}")
     with pytest.raises(WorkshopError, match=r"(?s)not running at .*:%d.*`make lab`.*`make emulator`" % port):
         notebook.start(1)

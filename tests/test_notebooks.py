@@ -7,7 +7,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -16,12 +15,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import NOTHING, free_port
 from pixelkit.paths import KIT_ROOT
 from pixelkit.state import state_path
 
 NOTEBOOKS_DIR = KIT_ROOT / "notebooks"
 STEP_NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("0*.ipynb"))
-NOTHING = {"buckets": [], "functions": [], "roles": [], "log groups": []}
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -141,12 +140,6 @@ def test_the_six_notebooks_run_in_order_each_twice_and_leave_nothing(emulator_ur
 
 
 # In a real JupyterLab, in Chromium ------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def wait_for_server(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
