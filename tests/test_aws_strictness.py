@@ -69,13 +69,14 @@ def test_create_function_gives_up_after_the_bound_with_a_clear_message(moto_work
 
 
 def test_other_create_function_errors_are_not_retried(moto_workshop, slept):
-    StrictAws.on(moto_workshop, role_not_ready=0)
+    strict = StrictAws.on(moto_workshop, role_not_ready=0)
     steps.create_buckets(moto_workshop)
     steps.create_role(moto_workshop)
     moto_workshop.state.role_arn = "not-an-arn"
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError, match="ValidationException.*not-an-arn") as raised:
         steps.deploy_function(moto_workshop)
-    assert slept == []
+    assert raised.value.operation_name == "CreateFunction"
+    assert strict.calls.count("lambda.CreateFunction") == 1 and slept == []
 
 
 # 2. S3 validates a notification's destination ---------------------------------------------------
