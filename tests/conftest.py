@@ -75,6 +75,24 @@ def emulator_workshop(emulator_url, monkeypatch, package_build_dir):
 
 
 @pytest.fixture
+def s3(monkeypatch):
+    """The handler's buckets (helpers.SOURCE, helpers.DESTINATION) in moto, and destination_bucket set."""
+    import boto3
+    from moto import mock_aws
+
+    import lambda_function
+    from helpers import DESTINATION, SOURCE
+
+    monkeypatch.setenv("destination_bucket", DESTINATION)
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=SOURCE)
+        client.create_bucket(Bucket=DESTINATION)
+        monkeypatch.setattr(lambda_function, "_s3", None)  # a fresh client inside this mock
+        yield client
+
+
+@pytest.fixture
 def kit_log(caplog):
     """The kit's progress lines, captured even when a CLI test has configured console logging."""
     kit_logger = logging.getLogger("pixelkit")

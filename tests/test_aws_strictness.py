@@ -13,9 +13,9 @@ from pixelkit import steps
 from pixelkit.aws import functions, s3
 from pixelkit.state import load_state, state_path
 from pixelkit.workshop import open_workshop
+from helpers import NOTHING
 from strict_aws import UNVALIDATED_DESTINATION, Interrupt, StrictAws
 
-NOTHING = {"buckets": [], "functions": [], "roles": [], "log groups": []}
 
 
 @pytest.fixture
@@ -69,13 +69,14 @@ def test_create_function_gives_up_after_the_bound_with_a_clear_message(moto_work
 
 
 def test_other_create_function_errors_are_not_retried(moto_workshop, slept):
-    StrictAws.on(moto_workshop, role_not_ready=0)
+    strict = StrictAws.on(moto_workshop, role_not_ready=0)
     steps.create_buckets(moto_workshop)
     steps.create_role(moto_workshop)
     moto_workshop.state.role_arn = "not-an-arn"
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError, match="ValidationException.*not-an-arn") as raised:
         steps.deploy_function(moto_workshop)
-    assert slept == []
+    assert raised.value.operation_name == "CreateFunction"
+    assert strict.calls.count("lambda.CreateFunction") == 1 and slept == []
 
 
 # 2. S3 validates a notification's destination ---------------------------------------------------
@@ -85,11 +86,11 @@ def test_the_strict_layer_refuses_a_trigger_without_the_permission(moto_workshop
     strict = StrictAws.on(moto_workshop)
     steps.create_buckets(moto_workshop)
     steps.create_role(moto_workshop)
-    steps.deploy_function(moto_workshop)
+    function_arn = steps.deploy_function(moto_workshop)["function_arn"]
     state = moto_workshop.state
     with pytest.raises(ClientError, match=UNVALIDATED_DESTINATION):
         s3.put_lambda_trigger(moto_workshop.client("s3"), state.source_bucket, steps.TRIGGER_ID,
-                              state.function_arn, steps.TRIGGER_EVENTS)
+                              function_arn, steps.TRIGGER_EVENTS)
     assert ("s3.PutBucketNotificationConfiguration", "InvalidArgument") in strict.refused
 
 
@@ -108,6 +109,8 @@ def test_cleanup_removes_the_trigger_before_the_function(moto_workshop, slept):
     last_trigger_change = max(i for i, c in enumerate(strict.calls) if c == "s3.PutBucketNotificationConfiguration")
     assert last_trigger_change < strict.calls.index("lambda.DeleteFunction")
     assert strict.calls.index("lambda.RemovePermission") < strict.calls.index("lambda.DeleteFunction")
+    # a still-running invocation recreates its log group while it may use the role: the role goes first
+    assert strict.calls.index("iam.DeleteRole") < strict.calls.index("logs.DeleteLogGroup")
     assert steps.inventory(moto_workshop) == NOTHING
 
 
@@ -120,11 +123,11 @@ def test_moto_itself_enforces_the_location_constraint_in_eu_west_1(eu_workshop):
 
 def test_setup_in_eu_west_1_creates_buckets_there(eu_workshop, slept):
     strict = StrictAws.on(eu_workshop)
-    steps.setup(eu_workshop)
+    summary = steps.setup(eu_workshop)
     client = eu_workshop.client("s3")
     for bucket in (eu_workshop.state.source_bucket, eu_workshop.state.destination_bucket):
         assert client.get_bucket_location(Bucket=bucket)["LocationConstraint"] == "eu-west-1"
-    assert eu_workshop.state.function_arn.startswith("arn:aws:lambda:eu-west-1:")
+    assert summary["function_arn"].startswith("arn:aws:lambda:eu-west-1:")
     assert not strict.refused[3:]  # only the role-propagation refusals (2 by default)
     steps.cleanup(eu_workshop)
     assert steps.inventory(eu_workshop) == NOTHING
@@ -230,14 +233,14 @@ def test_setup_interrupted_and_state_lost_then_cleanup_all_tagged_leaves_nothing
 def test_students_get_their_own_names_tags_and_state(moto_workshop, slept):
     alice = open_workshop("aws", student="alice")
     bob = open_workshop("aws", student="bob")
-    steps.setup(alice)
+    alice_arn = steps.setup(alice)["function_arn"]
     steps.setup(bob)
     assert alice.state.role_name == "day38-alice-role" and bob.state.role_name == "day38-bob-role"
     assert alice.state.function_name == "day38-alice-image_pixelator"
     assert alice.state.source_bucket.startswith("day38-alice-source-")
     assert state_path("alice").name == "state-alice.json" and state_path("alice").exists()
     assert not state_path().exists()
-    tags = alice.client("lambda").list_tags(Resource=alice.state.function_arn)["Tags"]
+    tags = alice.client("lambda").list_tags(Resource=alice_arn)["Tags"]
     assert tags["workshop"] == "pixelation-workshop" and tags["student"] == "alice"
     assert set(steps.find_tagged(alice, "alice")["functions"]) == {"day38-alice-image_pixelator"}
     # Alice's cleanup, even by tags, leaves Bob's run alone.
@@ -246,6 +249,33 @@ def test_students_get_their_own_names_tags_and_state(moto_workshop, slept):
     assert steps.find_tagged(alice, "alice") == NOTHING
     left = steps.inventory(bob)
     assert left["functions"] == ["day38-bob-image_pixelator"] and len(left["buckets"]) == 2
+
+
+def test_a_students_cleanup_check_passes_while_a_classmate_still_has_resources(moto_workshop, slept, capsys):
+    from pixelkit import checks, cli
+
+    alice = open_workshop("aws", student="alice")
+    bob = open_workshop("aws", student="bob")
+    # alice's names begin every name of alice-b's: names alone cannot tell them apart
+    alice_b = open_workshop("aws", student="alice-b")
+    for student in (alice, bob, alice_b):
+        steps.setup(student)
+    steps.cleanup(alice)
+    assert steps.inventory(alice) == NOTHING
+    assert checks.check_step(alice, 6) == ["no bucket, function, role or log group of the kit is left",
+                                           "state-alice.json is gone"]
+    assert cli.main(["status", "--target", "aws", "--student", "alice"]) == 0
+    assert "day38-bob" not in capsys.readouterr().out
+    # Bob's run and alice-b's are untouched, and their own check says so
+    assert steps.inventory(bob)["functions"] == ["day38-bob-image_pixelator"]
+    assert steps.inventory(alice_b)["functions"] == ["day38-alice-b-image_pixelator"]
+    from pixelkit.errors import WorkshopError
+
+    with pytest.raises(WorkshopError, match="still there: buckets: day38-bob-"):
+        checks.check_step(bob, 6)
+    # without a student, the check still sees every day38-* resource (the tutorial's own names)
+    assert set(steps.inventory(open_workshop("aws", student=""))["functions"]) == {
+        "day38-bob-image_pixelator", "day38-alice-b-image_pixelator"}
 
 
 def test_a_student_name_that_cannot_be_in_a_bucket_name_is_refused(moto_workshop):
@@ -268,12 +298,12 @@ def test_the_student_comes_from_the_environment(moto_workshop, monkeypatch):
 def test_a_trigger_on_the_destination_bucket_is_refused(moto_workshop, slept):
     from pixelkit.errors import WorkshopError
 
-    steps.setup(moto_workshop)
+    function_arn = steps.setup(moto_workshop)["function_arn"]
     state = moto_workshop.state
     moto_workshop.client("s3").put_bucket_notification_configuration(
         Bucket=state.destination_bucket,
         NotificationConfiguration={"LambdaFunctionConfigurations": [
-            {"Id": "loop", "LambdaFunctionArn": state.function_arn, "Events": ["s3:ObjectCreated:*"]}
+            {"Id": "loop", "LambdaFunctionArn": function_arn, "Events": ["s3:ObjectCreated:*"]}
         ]},
     )
     with pytest.raises(WorkshopError, match="would call it again, forever"):

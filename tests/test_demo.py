@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from PIL import Image
 
+from helpers import free_port
 from pixelkit.demo import run_demo
 from pixelkit.errors import WorkshopError
 from pixelkit.paths import sample_images
 from pixelkit.target import emulator_is_listening
 
 pytestmark = pytest.mark.emulator
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_demo_leaves_five_pictures_per_sample_and_a_contact_sheet(tmp_path, monkeypatch, package_build_dir):

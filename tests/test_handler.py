@@ -5,46 +5,16 @@ from __future__ import annotations
 import io
 import logging
 
-import boto3
-import pytest
-from moto import mock_aws
 from PIL import Image
 
 import lambda_function
-
-SOURCE = "day38-source-test"
-DESTINATION = "day38-destination-test"
-
-
-def s3_event(*keys: str, bucket: str = SOURCE) -> dict:
-    return {
-        "Records": [
-            {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-             "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}
-            for key in keys
-        ]
-    }
+from helpers import DESTINATION, SOURCE, destination_keys, s3_event
 
 
 def image_bytes(size=(300, 200), fmt="JPEG", mode="RGB") -> bytes:
     buffer = io.BytesIO()
     Image.new(mode, size, "teal").save(buffer, format=fmt)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def s3(monkeypatch):
-    monkeypatch.setenv("destination_bucket", DESTINATION)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=SOURCE)
-        client.create_bucket(Bucket=DESTINATION)
-        monkeypatch.setattr(lambda_function, "_s3", None)  # a fresh client inside this mock
-        yield client
-
-
-def destination_keys(s3) -> list[str]:
-    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=DESTINATION).get("Contents", []))
 
 
 def test_five_outputs_with_the_source_size_format_and_content_type(s3):
@@ -77,7 +47,7 @@ def test_8x8_output_has_8x8_blocks_of_one_colour(s3):
 
 def test_url_encoded_keys_are_decoded(s3):
     s3.put_object(Bucket=SOURCE, Key="holiday/my photo+1.png", Body=image_bytes(fmt="PNG"))
-    lambda_function.lambda_handler(s3_event("holiday/my+photo%2B1.png"), None)
+    lambda_function.lambda_handler(s3_event("holiday/my+photo%2B1.png", encode=False), None)  # as S3 sends it
     assert "holiday/pixelated-8x8-my photo+1.png" in destination_keys(s3)
     assert s3.head_object(Bucket=DESTINATION, Key="holiday/pixelated-64x64-my photo+1.png")["ContentType"] == "image/png"
 
@@ -120,4 +90,4 @@ def test_logs_the_event_it_received(s3, caplog):
     # one line per upload, naming the source and where its five pictures went
     done = [m for m in messages if m.startswith("Pixelated ")]
     assert len(done) == 1
-    assert "s3://day38-source-test/photo.jpg" in done[0] and "pixelated-{N}x{N}-photo.jpg" in done[0]
+    assert f"s3://{SOURCE}/photo.jpg" in done[0] and "pixelated-{N}x{N}-photo.jpg" in done[0]

@@ -12,34 +12,21 @@ import logging
 import struct
 import subprocess
 import sys
-import urllib.parse
 import zlib
 from pathlib import Path
 
-import boto3
 import numpy as np
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 from PIL import Image
 
 import lambda_function
+from helpers import DESTINATION, SOURCE, destination_keys, s3_event
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = "day38-source-inputs"
-DESTINATION = "day38-destination-inputs"
 GRIDS = (8, 16, 32, 48, 64)
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp",
         "BMP": "image/bmp", "TIFF": "image/tiff"}
-
-
-def s3_event(*keys: str, bucket: str = SOURCE) -> dict:
-    """An S3 event as S3 sends it: keys URL-encoded, spaces as '+'."""
-    return {"Records": [
-        {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-         "s3": {"bucket": {"name": bucket}, "object": {"key": urllib.parse.quote_plus(key)}}}
-        for key in keys
-    ]}
 
 
 def picture(size=(120, 90), mode="RGB") -> Image.Image:
@@ -59,21 +46,6 @@ def encoded(image: Image.Image, fmt: str, **options) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=fmt, **options)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def s3(monkeypatch):
-    monkeypatch.setenv("destination_bucket", DESTINATION)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=SOURCE)
-        client.create_bucket(Bucket=DESTINATION)
-        monkeypatch.setattr(lambda_function, "_s3", None)  # a fresh client inside this mock
-        yield client
-
-
-def destination_keys(s3) -> list[str]:
-    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=DESTINATION).get("Contents", []))
 
 
 def outputs_of(key: str) -> list[str]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from IPython.display import Image, Markdown
 
+from helpers import free_port
 from pixelkit import checks, notebook, pipeline, steps
 from pixelkit.errors import WorkshopError
 from pixelkit.paths import KIT_ROOT, sample_images
@@ -83,9 +82,7 @@ def test_the_output_check_names_the_missing_outputs(moto_workshop):
 # pixelkit.notebook --------------------------------------------------------------------------------
 
 def test_start_says_how_to_start_the_emulator_when_none_listens(monkeypatch):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # free once closed: nothing listens there
+    port = free_port()
     monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", f"http://127.0.0.1:{port}")
     with pytest.raises(WorkshopError, match=r"(?s)not running at .*:%d.*`make lab`.*`make emulator`" % port):
         notebook.start(1)
@@ -151,3 +148,22 @@ def test_show_table_and_json_render_markdown(shown):
     assert isinstance(table, Markdown) and '| environment | `{"destination_bucket": "b"}` |' in table.data
     assert "| none | – |" in table.data
     assert document.data.startswith("**Doc**") and '"a": 1' in document.data
+
+
+def test_a_connection_failure_or_a_waiter_timeout_shows_as_a_message_too(monkeypatch):
+    from botocore.exceptions import EndpointConnectionError, WaiterError
+
+    registered = {}
+
+    class Shell:
+        def set_custom_exc(self, types, handler):
+            registered.update(types=types, handler=handler)
+
+    monkeypatch.setattr(notebook, "get_ipython", lambda: Shell())
+    notebook.show_errors_briefly()
+    for error in (EndpointConnectionError(endpoint_url="http://127.0.0.1:9/"),
+                  WaiterError(name="FunctionActiveV2", reason="Max attempts exceeded", last_response={})):
+        assert isinstance(error, registered["types"])
+        lines = registered["handler"](None, type(error), error, None)
+        assert type(error).__name__ in lines[0] and not any("Traceback" in line for line in lines)
+        assert lines[0].split(":", 1)[1].strip()  # a message follows the name

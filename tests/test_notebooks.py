@@ -7,7 +7,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -16,12 +15,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import NOTHING, free_port
 from pixelkit.paths import KIT_ROOT
 from pixelkit.state import state_path
 
 NOTEBOOKS_DIR = KIT_ROOT / "notebooks"
 STEP_NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("0*.ipynb"))
-NOTHING = {"buckets": [], "functions": [], "roles": [], "log groups": []}
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -114,6 +113,22 @@ def current_inventory(env: dict[str, str]) -> dict:
     return steps.inventory(open_workshop("local"))
 
 
+def assert_the_function_ran_for_each_run(first_started: float, second_started: float) -> None:
+    """Notebook 05's second Run All pixelated the picture again: not a pass on the first run's outputs."""
+    from pixelkit import pipeline
+    from pixelkit.aws import s3
+    from pixelkit.workshop import open_workshop
+
+    ws = open_workshop("local")
+    reports = [line for line in pipeline.function_log(ws, int(first_started * 1000)) if line.startswith("REPORT ")]
+    assert len(reports) == 2, reports  # one invocation per run (notebook 04's direct calls came before)
+    [uploaded] = s3.list_keys(ws.client("s3"), ws.state.source_bucket)
+    for key in pipeline.expected_outputs(uploaded):
+        modified = ws.client("s3").head_object(Bucket=ws.state.destination_bucket, Key=key)["LastModified"]
+        # S3 keeps whole seconds: every output was written again during the second run
+        assert modified.timestamp() >= int(second_started), (key, modified, second_started)
+
+
 @pytest.mark.emulator
 def test_the_six_notebooks_run_in_order_each_twice_and_leave_nothing(emulator_url, package_build_dir, monkeypatch):
     monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", emulator_url)
@@ -121,10 +136,15 @@ def test_the_six_notebooks_run_in_order_each_twice_and_leave_nothing(emulator_ur
     results = {}
     for path in STEP_NOTEBOOKS:
         # each notebook twice, each time in a new kernel: Run All again gives the same result
-        first, second = execute(path, env), execute(path, env)
+        first_started = time.time()
+        first = execute(path, env)
+        second_started = time.time()
+        second = execute(path, env)
         results[path.name[:2]] = first
         assert check_result(first).startswith(f"**Step {int(path.name[:2])} works.**")
         assert check_result(second) == check_result(first), path.name
+        if path.name.startswith("05"):
+            assert_the_function_ran_for_each_run(first_started, second_started)
     # step 4 taught the recursion guard with the kit's refusal and the deployed handler's own
     markdown = "\n".join(outputs_of(results["04"], "text/markdown"))
     assert "The kit refuses" in markdown and "trigger itself forever" in markdown
@@ -141,12 +161,6 @@ def test_the_six_notebooks_run_in_order_each_twice_and_leave_nothing(emulator_ur
 
 
 # In a real JupyterLab, in Chromium ------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def wait_for_server(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout

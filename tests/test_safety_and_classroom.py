@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import NOTHING, free_port
 from pixelkit import cli, steps
 from pixelkit.cost import estimate_run_cost
 from pixelkit.state import state_path, students_with_state
 from pixelkit.workshop import open_workshop
 
-NOTHING = {"buckets": [], "functions": [], "roles": [], "log groups": []}
 
 
 @pytest.fixture
 def closed_port_endpoint(monkeypatch):
     """A target endpoint where nothing listens: any request to it would fail the command."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
 

@@ -144,3 +144,62 @@ def test_a_run_set_up_in_another_account_is_not_mixed_up(moto_workshop, monkeypa
     moto_workshop.state.account_id = "111122223333"  # as if set up with another profile
     with pytest.raises(WorkshopError, match="account 111122223333"):
         steps.create_role(moto_workshop)
+
+
+def test_deploying_another_architecture_replaces_code_and_architecture_together(moto_workshop, kit_log):
+    steps.setup(moto_workshop)
+    sent: list[dict] = []
+    moto_workshop.session.events.register(
+        "before-parameter-build.lambda.UpdateFunctionCode", lambda params, **_: sent.append(dict(params))
+    )
+    moto_workshop._clients.clear()
+    steps.deploy_function(moto_workshop, "arm64")
+    [update] = sent
+    assert update["Architectures"] == ["arm64"]
+    # the arm64 package (aarch64 Pillow), never arm64 Pillow in an x86_64 function
+    from pixelkit.package import RUNTIME, build_package
+
+    assert update["ZipFile"] == build_package(RUNTIME, "arm64").read_bytes()
+    assert "architecture x86_64 -> arm64" in kit_log.text
+
+
+def late_outputs(ws, bucket: str, times: int) -> list[str]:
+    """An invocation still running: after each of the first ``times`` emptyings, one more output lands."""
+    import boto3
+
+    writer = boto3.client("s3", region_name=ws.target.region)  # the function's own client, not the kit's
+    written: list[str] = []
+
+    def write_one(model, **_):
+        if len(written) < times:
+            written.append(f"pixelated-8x8-late-{len(written)}.jpg")
+            writer.put_object(Bucket=bucket, Key=written[-1], Body=b"x")
+
+    ws.session.events.register("after-call.s3.DeleteObjects", write_one)
+    ws._clients.clear()
+    return written
+
+
+def test_cleanup_empties_a_bucket_again_when_a_late_output_lands(moto_workshop, kit_log):
+    steps.create_buckets(moto_workshop)
+    bucket = moto_workshop.state.destination_bucket
+    moto_workshop.client("s3").put_object(Bucket=bucket, Key="pixelated-8x8-cat.jpg", Body=b"x")
+    written = late_outputs(moto_workshop, bucket, times=2)
+    steps.cleanup(moto_workshop)
+    assert len(written) == 2
+    assert kit_inventory(moto_workshop)["buckets"] == []
+    assert "emptying it again (attempt 3 of 3)" in kit_log.text
+
+
+def test_a_bucket_that_keeps_filling_ends_the_cleanup_after_three_rounds(moto_workshop):
+    from botocore.exceptions import ClientError
+
+    from pixelkit.aws import s3
+
+    steps.create_buckets(moto_workshop)
+    bucket = moto_workshop.state.destination_bucket
+    moto_workshop.client("s3").put_object(Bucket=bucket, Key="pixelated-8x8-cat.jpg", Body=b"x")
+    written = late_outputs(moto_workshop, bucket, times=100)
+    with pytest.raises(ClientError, match="BucketNotEmpty"):
+        s3.delete_bucket(moto_workshop.client("s3"), bucket)
+    assert len(written) == s3.DELETE_ATTEMPTS == 3

@@ -13,7 +13,9 @@ from pixelkit.errors import WorkshopError
 from pixelkit.pipeline import expected_outputs
 from pixelkit.policies import render_policy, trust_policy
 from pixelkit.state import State, state_path
-from pixelkit.steps import PERMISSION_ID, TIMEOUT_SECONDS, TRIGGER_ID, inventory
+from pixelkit.steps import (
+    PERMISSION_ID, TIMEOUT_SECONDS, TRIGGER_ID, inventory, same_bucket_problem, trigger_on_destination,
+)
 from pixelkit.workshop import Workshop
 
 
@@ -23,15 +25,15 @@ def _require(condition: bool, problem: str, fix: str) -> None:
 
 
 def _state(ws: Workshop) -> State:
-    _require(ws.state is not None, f"There is no {state_path()}: nothing has been set up.",
+    _require(ws.state is not None, f"There is no {state_path(ws.student)}: nothing has been set up.",
              "run the notebooks from 01 on, in order (or `make setup`).")
     return ws.state
 
 
 def check_buckets(ws: Workshop) -> list[str]:
     state = _state(ws)
-    _require(state.source_bucket != state.destination_bucket,
-             "The source and the destination bucket are the same bucket.", "run step 6, then step 1 again.")
+    problem = same_bucket_problem(state.source_bucket, state.destination_bucket)
+    _require(problem is None, problem, "run step 6, then step 1 again.")
     facts = []
     for role, bucket in (("source", state.source_bucket), ("destination", state.destination_bucket)):
         _require(s3.bucket_exists(ws.client("s3"), bucket), f"The {role} bucket {bucket} does not exist.",
@@ -91,13 +93,15 @@ def check_configuration(ws: Workshop) -> list[str]:
     triggers = s3.get_lambda_triggers(ws.client("s3"), state.source_bucket) or []
     _require(any(t.get("Id") == TRIGGER_ID and t["LambdaFunctionArn"] == config["FunctionArn"] for t in triggers),
              f"The source bucket {state.source_bucket} has no trigger for the function.", "run notebook 04 again.")
-    on_destination = s3.get_lambda_triggers(ws.client("s3"), state.destination_bucket) or []
-    _require(not on_destination, f"The destination bucket {state.destination_bucket} has a trigger: outputs would loop.",
+    looping = trigger_on_destination(ws, config["FunctionArn"])
+    _require(looping is None,
+             f"The destination bucket {state.destination_bucket} has a trigger ({(looping or {}).get('Id', '?')}) "
+             f"that calls {state.function_name}: every output would call it again, forever.",
              "remove it (S3 console: Properties, Event notifications), then run notebook 04 again.")
     return [f"destination_bucket={destination} (not the source bucket)",
             f"timeout {config['Timeout']} s",
             f"S3 may invoke the function, and s3://{state.source_bucket} triggers it on new objects",
-            f"s3://{state.destination_bucket} triggers nothing"]
+            f"s3://{state.destination_bucket} does not trigger the function"]
 
 
 def check_outputs(ws: Workshop) -> list[str]:
@@ -120,8 +124,9 @@ def check_clean(ws: Workshop) -> list[str]:
     left = {kind: names for kind, names in inventory(ws).items() if names}
     _require(not left, "Some of the kit is still there: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in left.items()),
              "run notebook 06 (the cleanup) again.")
-    _require(not state_path().exists(), f"{state_path()} is still there.", "run notebook 06 again.")
-    return ["no bucket, function, role or log group of the kit is left", f"{state_path().name} is gone"]
+    path = state_path(ws.student)
+    _require(not path.exists(), f"{path} is still there.", "run notebook 06 again.")
+    return ["no bucket, function, role or log group of the kit is left", f"{path.name} is gone"]
 
 
 CHECKS = {1: check_buckets, 2: check_role, 3: check_function, 4: check_configuration, 5: check_outputs, 6: check_clean}

@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from IPython import get_ipython
 from IPython.display import Image, Markdown, display
 
@@ -23,7 +23,6 @@ from pixelkit.aws import functions, s3
 from pixelkit.errors import WorkshopError
 from pixelkit.paths import KIT_ROOT, sample_images
 from pixelkit.state import state_path
-from pixelkit.target import emulator_is_listening, use_target
 from pixelkit.workshop import Workshop, configure_console_logging, open_workshop
 
 
@@ -41,30 +40,34 @@ def _short_error(shell, etype, value, tb, tb_offset=None):
     return [f"\x1b[1;31m{etype.__name__}:\x1b[0m {lines[0]}", *lines[1:]]
 
 
+# Errors a learner meets in a cell: the kit's, AWS's answers, and botocore's own (a connection
+# refused, a waiter that gave up). Each shows as its message, never as a stack trace.
+LEARNER_ERRORS = (WorkshopError, ClientError, BotoCoreError)
+
+# What the first cell says when the emulator does not answer: JupyterLab users start it with `make lab`.
+START_EMULATOR_FROM_A_NOTEBOOK = (
+    "Start JupyterLab with `make lab`: it starts the emulator and stops it when JupyterLab stops. "
+    "Or run `make emulator` in a terminal and leave it running. Then run this cell again.\n"
+    "(For a real AWS account instead: `make lab TARGET=aws`.)"
+)
+
+
 def show_errors_briefly() -> None:
-    """Make WorkshopError and AWS errors print their message only; the cell still fails (Run All stops)."""
+    """Make the learner's errors print their message only; the cell still fails (Run All stops)."""
     shell = get_ipython()
     if shell is not None:
-        shell.set_custom_exc((WorkshopError, ClientError), _short_error)
+        shell.set_custom_exc(LEARNER_ERRORS, _short_error)
 
 
 def start(step: int, target: str | None = None) -> Workshop:
     """The first cell of every notebook: the target (WORKSHOP_TARGET, default local), its check, this run's state."""
     configure_console_logging()
     show_errors_briefly()
-    chosen = use_target(target)
-    if chosen.is_local and not emulator_is_listening(chosen.endpoint_url):
-        raise WorkshopError(
-            f"The local emulator is not running at {chosen.endpoint_url}.\n"
-            "Start JupyterLab with `make lab`: it starts the emulator and stops it when JupyterLab stops. "
-            "Or run `make emulator` in a terminal and leave it running. Then run this cell again.\n"
-            "(For a real AWS account instead: `make lab TARGET=aws`.)"
-        )
-    ws = open_workshop(chosen.name)
+    ws = open_workshop(target, how_to_start=START_EMULATOR_FROM_A_NOTEBOOK)
     run = f"run `{ws.state.suffix}`" if ws.state else "no run yet (step 1 starts one)"
     display(Markdown(
         f"**Step {step}** on **{ws.target.describe()}**  \n"
-        f"State file: `{state_path()}`: {run}"
+        f"State file: `{state_path(ws.student)}`: {run}"
     ))
     return ws
 

@@ -41,7 +41,6 @@ class Package:
     path: Path
     runtime: str
     architecture: str
-    with_dependencies: bool
 
     @property
     def size(self) -> int:
@@ -59,9 +58,9 @@ def handler_files() -> list[Path]:
     return sorted(p for p in HANDLER_DIR.glob("*.py"))
 
 
-def _cache_key(runtime: str, architecture: str, with_dependencies: bool) -> str:
+def _cache_key(runtime: str, architecture: str) -> str:
     digest = hashlib.sha256()
-    for part in (BUILDER_VERSION, runtime, architecture, str(with_dependencies)):
+    for part in (BUILDER_VERSION, runtime, architecture):
         digest.update(part.encode() + b"\0")
     for path in handler_files() + [HANDLER_DIR / "requirements.txt"]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -110,17 +109,15 @@ def _write_zip(zip_path: Path, roots: list[tuple[Path, str]]) -> None:
     os.replace(tmp, zip_path)
 
 
-def build_package(
-    runtime: str = RUNTIME, architecture: str = "x86_64", with_dependencies: bool = True
-) -> Package:
+def build_package(runtime: str = RUNTIME, architecture: str = "x86_64") -> Package:
     """Build (or reuse from ``build/``) the zip that step 3 uploads."""
     if architecture not in ARCHITECTURES:
         raise WorkshopError(f"Unknown architecture {architecture!r}: choose x86_64 or arm64.")
     out_dir = build_dir() / f"{runtime}-{architecture}"
     zip_path = out_dir / "deployment-package.zip"
     key_path = out_dir / "deployment-package.key"
-    key = _cache_key(runtime, architecture, with_dependencies)
-    package = Package(zip_path, runtime, architecture, with_dependencies)
+    key = _cache_key(runtime, architecture)
+    package = Package(zip_path, runtime, architecture)
     if zip_path.exists() and key_path.exists() and key_path.read_text() == key:
         logger.debug("Reusing %s", zip_path)
         return package
@@ -128,9 +125,8 @@ def build_package(
     with tempfile.TemporaryDirectory(prefix="pixelkit-package-") as tmp:
         site = Path(tmp) / "site"
         site.mkdir()
-        if with_dependencies:
-            logger.info("  fetching %s wheels for %s on %s", ", ".join(requirements()), runtime, architecture)
-            _install_dependencies(site, runtime, architecture)
+        logger.info("  fetching %s wheels for %s on %s", ", ".join(requirements()), runtime, architecture)
+        _install_dependencies(site, runtime, architecture)
         # Installers leave a bin/ folder of console scripts; Lambda has no use for it.
         shutil.rmtree(site / "bin", ignore_errors=True)
         _write_zip(zip_path, [(site, "")] + [(path, "") for path in handler_files()])

@@ -18,5 +18,3 @@ LAMBDA_REQUEST = 0.20 / 1_000_000
 # S3 Standard: PUT, COPY, POST and LIST requests; GET, HEAD and other reads.
 S3_WRITE_REQUEST = 0.005 / 1_000
 S3_READ_REQUEST = 0.0004 / 1_000
-# S3 Standard storage, first 50 TB, per GB-month.
-S3_STORAGE_GB_MONTH = 0.023

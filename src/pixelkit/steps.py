@@ -15,7 +15,7 @@ from pixelkit import package as packaging
 from pixelkit.aws import functions, iam, logs, s3
 from pixelkit.errors import WorkshopError
 from pixelkit.policies import render_policy, trust_policy
-from pixelkit.state import TAG_STUDENT, TAG_WORKSHOP, WORKSHOP_TAG, forget_state, new_suffix, state_path
+from pixelkit.state import NAME_PREFIX, TAG_STUDENT, TAG_WORKSHOP, WORKSHOP_TAG, forget_state, new_suffix, state_path
 from pixelkit.workshop import Workshop
 
 logger = logging.getLogger(__name__)
@@ -61,19 +61,22 @@ def create_buckets(ws: Workshop) -> dict:
                 logger.info("  bucket name %s belongs to someone else (names are global); using %s", name, new_name)
                 setattr(state, attr, new_name)
                 ws.save()
-        state.note_created(f"bucket:{name}")
-        ws.save()
         _said(created, f"bucket {name}")
     return {"source_bucket": state.source_bucket, "destination_bucket": state.destination_bucket}
 
 
+def same_bucket_problem(source: str, destination: str) -> str | None:
+    """What is wrong when the two buckets are one (the function would trigger itself), else None."""
+    if source != destination:
+        return None
+    return (f"The source and destination bucket are both {source!r}. The function would write its "
+            "pictures where it reads them and trigger itself forever (and bill you for it).")
+
+
 def check_distinct_buckets(source: str, destination: str) -> None:
-    if source == destination:
-        raise WorkshopError(
-            f"The source and destination bucket are both {source!r}. The function would write its "
-            "pictures where it reads them and trigger itself forever (and bill you for it). "
-            "Give the destination bucket a different name."
-        )
+    problem = same_bucket_problem(source, destination)
+    if problem:
+        raise WorkshopError(f"{problem} Give the destination bucket a different name.")
 
 
 # Step 2 ---------------------------------------------------------------------------------------
@@ -87,7 +90,6 @@ def create_role(ws: Workshop, policy: str | None = None) -> dict:
     document = render_policy(state)
     role, created = iam.create_role(ws.client("iam"), state.role_name, trust_policy(), state.tags)
     state.role_arn = role["Arn"]
-    state.note_created(f"role:{state.role_name}")
     ws.save()
     _said(created, f"role {state.role_name}")
     changed = iam.put_role_policy(ws.client("iam"), state.role_name, state.policy_name, document)
@@ -107,8 +109,6 @@ def deploy_function(ws: Workshop, architecture: str = "x86_64") -> dict:
     lam = ws.client("lambda")
     # The log group first, so that it is tagged and its logs expire after a week.
     logs.create_log_group(ws.client("logs"), state.log_group, state.tags)
-    state.note_created(f"log-group:{state.log_group}")
-    ws.save()
     existing = functions.get_function(lam, state.function_name)
     if existing is None:
         response = functions.create_function(
@@ -128,7 +128,13 @@ def deploy_function(ws: Workshop, architecture: str = "x86_64") -> dict:
     else:
         config = existing["Configuration"]
         response = config
-        if config.get("CodeSha256") != _base64_sha256(package.read_bytes()):
+        # The package holds native Pillow for one architecture: code and architecture change together.
+        current_architecture = config.get("Architectures", ["x86_64"])
+        if current_architecture != [architecture]:
+            response = functions.update_function_code(lam, state.function_name, package.read_bytes(), architecture)
+            logger.info("  updated the code of %s and its architecture %s -> %s",
+                        state.function_name, ", ".join(current_architecture), architecture)
+        elif config.get("CodeSha256") != _base64_sha256(package.read_bytes()):
             response = functions.update_function_code(lam, state.function_name, package.read_bytes())
             logger.info("  updated the code of %s", state.function_name)
         else:
@@ -141,11 +147,8 @@ def deploy_function(ws: Workshop, architecture: str = "x86_64") -> dict:
         if drift:
             response = functions.update_function_configuration(lam, state.function_name, **drift)
             logger.info("  set %s", ", ".join(f"{k}={v}" for k, v in drift.items()))
-    state.function_arn = response["FunctionArn"]
-    state.note_created(f"function:{state.function_name}")
-    ws.save()
     return {
-        "function_arn": state.function_arn,
+        "function_arn": response["FunctionArn"],
         "runtime": packaging.RUNTIME,
         "handler": packaging.HANDLER,
         "package": str(package.path),
@@ -169,7 +172,13 @@ def configure_function(ws: Workshop) -> dict:
         raise WorkshopError(f"There is no function {state.function_name} yet: run step 3 (deploy the function) first.")
     logger.info("Step 4: configure %s and its trigger", state.function_name)
     config = existing["Configuration"]
-    check_no_trigger_on_destination(ws, config["FunctionArn"])
+    looping = trigger_on_destination(ws, config["FunctionArn"])
+    if looping is not None:
+        raise WorkshopError(
+            f"The destination bucket {state.destination_bucket} has a trigger ({looping.get('Id', '?')}) that "
+            f"calls {state.function_name}. Each picture the function writes there would call it again, "
+            "forever. Remove that trigger (S3 console: Properties > Event notifications), then run step 4 again."
+        )
     wanted = {
         "Environment": {"Variables": {"destination_bucket": state.destination_bucket}},
         "Timeout": TIMEOUT_SECONDS,
@@ -196,8 +205,6 @@ def configure_function(ws: Workshop) -> dict:
     function_arn = config["FunctionArn"]
     put = s3.put_lambda_trigger(ws.client("s3"), state.source_bucket, TRIGGER_ID, function_arn, TRIGGER_EVENTS)
     _said(put, f"trigger on s3://{state.source_bucket} for {', '.join(TRIGGER_EVENTS)}")
-    state.note_created(f"trigger:{state.source_bucket}")
-    ws.save()
     return {
         "destination_bucket": state.destination_bucket,
         "timeout": TIMEOUT_SECONDS,
@@ -206,17 +213,19 @@ def configure_function(ws: Workshop) -> dict:
     }
 
 
-def check_no_trigger_on_destination(ws: Workshop, function_arn: str) -> None:
-    """Refuse to go on when the destination bucket calls the function: every output would call it again."""
+def trigger_on_destination(ws: Workshop, function_arn: str) -> dict | None:
+    """The destination bucket's trigger that calls the function (any version or alias), if any.
+
+    With one, every output the function writes would call it again, forever: step 4
+    refuses to go on and the step-4 check fails.
+    """
     state = ws.require_state()
-    base_arn = function_arn.split(":function:")[0] + ":function:" + state.function_name
+    unqualified = function_arn.split(":function:")[0] + ":function:" + state.function_name
     for trigger in s3.get_lambda_triggers(ws.client("s3"), state.destination_bucket) or []:
-        if trigger["LambdaFunctionArn"].startswith(base_arn):
-            raise WorkshopError(
-                f"The destination bucket {state.destination_bucket} has a trigger ({trigger.get('Id', '?')}) that "
-                f"calls {state.function_name}. Each picture the function writes there would call it again, "
-                "forever. Remove that trigger (S3 console: Properties > Event notifications), then run step 4 again."
-            )
+        arn = trigger["LambdaFunctionArn"]
+        if arn == unqualified or arn.startswith(unqualified + ":"):
+            return trigger
+    return None
 
 
 def setup(ws: Workshop, policy: str | None = None, architecture: str = "x86_64") -> dict:
@@ -239,26 +248,52 @@ def cleanup(ws: Workshop) -> list[str]:
         logger.info("Nothing to clean up: there is no %s.", state_path(ws.student))
         return []
     logger.info("Step 6: cleanup of workshop run %s on %s", state.suffix, ws.target.describe())
-    removed = []
+    removed = _teardown(
+        ws,
+        {
+            "buckets": [state.source_bucket, state.destination_bucket],
+            "functions": [state.function_name],
+            "roles": [state.role_name],
+            "log groups": [state.log_group],
+        },
+        trigger_buckets=[state.source_bucket],
+    )
+    forget_state(state.student)
+    ws.state = None
+    logger.info("Clean: nothing of run %s is left%s.", state.suffix, "" if ws.target.is_local else " in your account")
+    return removed
+
+
+def _teardown(ws: Workshop, found: dict[str, list[str]], trigger_buckets: list[str]) -> list[str]:
+    """Delete what ``found`` names (as ``inventory`` lists it), in the one safe order; return what went.
+
+    Triggers first, so that no new upload calls a function that is going away; the
+    function's permission, then the function; the role before the log group, because a
+    still-running invocation recreates its log group while it can use the role; the
+    buckets last, emptied again if a late invocation wrote into them (s3.delete_bucket).
+    """
+    removed: list[str] = []
 
     def done(gone: bool, what: str) -> None:
         logger.info("  %s %s", "deleted" if gone else "already gone:", what)
         if gone:
             removed.append(what)
 
-    # The trigger before the function, so that no upload calls a function that is going away.
-    done(s3.remove_lambda_trigger(ws.client("s3"), state.source_bucket, TRIGGER_ID), f"trigger on s3://{state.source_bucket}")
-    lam = ws.client("lambda")
-    if functions.get_function(lam, state.function_name) is not None:
-        done(functions.remove_permission(lam, state.function_name, PERMISSION_ID), "permission for S3 to invoke the function")
-    done(functions.delete_function(lam, state.function_name), f"function {state.function_name}")
-    done(logs.delete_log_group(ws.client("logs"), state.log_group), f"log group {state.log_group}")
-    done(iam.delete_role(ws.client("iam"), state.role_name), f"role {state.role_name} and its policy {state.policy_name}")
-    for bucket in (state.source_bucket, state.destination_bucket):
-        done(s3.delete_bucket(ws.client("s3"), bucket), f"bucket {bucket} and every object in it")
-    forget_state(state.student)
-    ws.state = None
-    logger.info("Clean: nothing of run %s is left%s.", state.suffix, "" if ws.target.is_local else " in your account")
+    s3_client, lam = ws.client("s3"), ws.client("lambda")
+    for bucket in trigger_buckets:
+        # Said only when there was one: a destination bucket, or a half-finished setup, never had it.
+        if s3.remove_lambda_trigger(s3_client, bucket, TRIGGER_ID):
+            done(True, f"trigger on s3://{bucket}")
+    for name in found["functions"]:
+        if functions.get_function(lam, name) is not None:
+            done(functions.remove_permission(lam, name, PERMISSION_ID), f"permission for S3 to invoke {name}")
+        done(functions.delete_function(lam, name), f"function {name}")
+    for name in found["roles"]:
+        done(iam.delete_role(ws.client("iam"), name), f"role {name} and its policies")
+    for name in found["log groups"]:
+        done(logs.delete_log_group(ws.client("logs"), name), f"log group {name}")
+    for bucket in found["buckets"]:
+        done(s3.delete_bucket(s3_client, bucket), f"bucket {bucket} and every object in it")
     return removed
 
 
@@ -270,72 +305,53 @@ def kit_tags(student: str | None = None) -> dict[str, str]:
     return tags
 
 
-def find_tagged(ws: Workshop, student: str | None = None) -> dict[str, list[str]]:
-    """The kit's resources in the target's region, found by their tags alone (no state file needed)."""
-    tags = kit_tags(student)
+def kit_prefix(student: str | None = None) -> str:
+    """How the names of the kit's resources start (one student's, when a name is given)."""
+    return f"{NAME_PREFIX}-{student}-" if student else f"{NAME_PREFIX}-"
+
+
+def _list_kit(ws: Workshop, prefix: str, tags: dict[str, str] | None = None, region: str | None = None) -> dict[str, list[str]]:
+    """The resources named ``prefix...`` by kind, tagged ``tags`` if given (tags read for those names only)."""
     return {
-        "buckets": sorted(s3.list_buckets_tagged(ws.client("s3"), tags, ws.target.region)),
-        "functions": sorted(f["FunctionName"] for f in functions.list_functions_tagged(ws.client("lambda"), tags)),
-        "roles": sorted(iam.list_roles_tagged(ws.client("iam"), tags)),
-        "log groups": sorted(logs.list_log_groups_tagged(ws.client("logs"), tags)),
+        "buckets": sorted(s3.list_buckets(ws.client("s3"), prefix, tags, region)),
+        "functions": sorted(functions.list_functions(ws.client("lambda"), prefix, tags)),
+        "roles": sorted(iam.list_roles(ws.client("iam"), prefix, tags)),
+        "log groups": sorted(logs.list_log_groups(ws.client("logs"), f"/aws/lambda/{prefix}", tags)),
     }
+
+
+def find_tagged(ws: Workshop, student: str | None = None) -> dict[str, list[str]]:
+    """The kit's resources in the target's region, found by name and tags alone (no state file needed).
+
+    Only resources named ``day38-...`` have their tags read: the learner policy
+    (policies/learner-policy.json) allows no other, and AWS would refuse the call.
+    """
+    return _list_kit(ws, kit_prefix(student), kit_tags(student), ws.target.region)
 
 
 def cleanup_tagged(ws: Workshop, student: str | None = None) -> list[str]:
     """``cleanup --all-tagged``: remove every resource tagged as the kit's, with or without a state file.
 
     It first cleans up the run of the state file, if any, as ``cleanup`` does; then it finds
-    what earlier runs left (tagged ``workshop=pixelation-workshop``, and ``student=<name>``
-    when a student is given) and removes it in the same order: triggers, functions, log
-    groups, roles, buckets.
+    what earlier runs left (named ``day38-...``, tagged ``workshop=pixelation-workshop``, and
+    ``student=<name>`` when a student is given) and removes it in the same order.
     """
     removed = cleanup(ws) if ws.state is not None else []
     found = find_tagged(ws, student)
     who = f" of student {student}" if student else ""
     logger.info("Resources tagged %s%s in %s: %s", WORKSHOP_TAG, who, ws.target.region,
                 "; ".join(f"{k}: {', '.join(v)}" for k, v in found.items() if v) or "none")
-
-    def done(gone: bool, what: str) -> None:
-        logger.info("  %s %s", "deleted" if gone else "already gone:", what)
-        if gone:
-            removed.append(what)
-
-    s3_client, lam = ws.client("s3"), ws.client("lambda")
-    for bucket in found["buckets"]:
-        if s3.remove_lambda_trigger(s3_client, bucket, TRIGGER_ID):
-            done(True, f"trigger on s3://{bucket}")
-    for name in found["functions"]:
-        functions.remove_permission(lam, name, PERMISSION_ID)
-        done(functions.delete_function(lam, name), f"function {name}")
-    for name in found["log groups"]:
-        done(logs.delete_log_group(ws.client("logs"), name), f"log group {name}")
-    for name in found["roles"]:
-        done(iam.delete_role(ws.client("iam"), name), f"role {name} and its policies")
-    for bucket in found["buckets"]:
-        done(s3.delete_bucket(s3_client, bucket), f"bucket {bucket} and every object in it")
-    return removed
+    return removed + _teardown(ws, found, trigger_buckets=found["buckets"])
 
 
 def inventory(ws: Workshop) -> dict[str, list[str]]:
-    """What of the kit exists right now on the target, by kind (notebook 6 shows it before and after)."""
-    found: dict[str, list[str]] = {}
-    bucket_names = {b["Name"] for b in ws.client("s3").list_buckets().get("Buckets", [])}
-    found["buckets"] = sorted(b for b in bucket_names if b.startswith("day38-"))
-    found["functions"] = sorted(
-        f["FunctionName"]
-        for page in ws.client("lambda").get_paginator("list_functions").paginate()
-        for f in page["Functions"]
-        if f["FunctionName"].startswith("day38-")
-    )
-    found["roles"] = sorted(
-        r["RoleName"]
-        for page in ws.client("iam").get_paginator("list_roles").paginate()
-        for r in page["Roles"]
-        if r["RoleName"].startswith("day38-")
-    )
-    found["log groups"] = sorted(
-        g["logGroupName"]
-        for page in ws.client("logs").get_paginator("describe_log_groups").paginate(logGroupNamePrefix="/aws/lambda/day38-")
-        for g in page["logGroups"]
-    )
-    return found
+    """What of the kit exists right now on the target, by kind (notebook 6 shows it before and after).
+
+    Without a student: every resource named ``day38-...``, tagged or not (the tutorial's
+    own names, made by hand in the console, count too). With a student: that student's
+    resources only (by name and tag, since another student's name may begin with theirs),
+    so that a classmate's run does not make a student's cleanup look unfinished.
+    """
+    if ws.student:
+        return find_tagged(ws, ws.student)
+    return _list_kit(ws, kit_prefix())

@@ -115,13 +115,16 @@ def emulator_is_listening(endpoint: str = DEFAULT_ENDPOINT, timeout: float = 0.5
         return False
 
 
-def require_emulator(target: Target) -> None:
+# How a learner at a terminal starts the emulator (a notebook says it its own way).
+START_EMULATOR = (
+    "Start it in another terminal with `make emulator` (or run `make demo`, which starts and stops it for you)."
+)
+
+
+def require_emulator(target: Target, how_to_start: str = START_EMULATOR) -> None:
     """Fail early, with the fix, when the local target has no emulator to talk to."""
     if target.is_local and not emulator_is_listening(target.endpoint_url):
-        raise WorkshopError(
-            f"The local emulator is not running at {target.endpoint_url}. Start it in another "
-            "terminal with `make emulator` (or run `make demo`, which starts and stops it for you)."
-        )
+        raise WorkshopError(f"The local emulator is not running at {target.endpoint_url}.\n{how_to_start}")
 
 
 def new_session(target: Target) -> boto3.Session:

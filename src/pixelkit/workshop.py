@@ -13,7 +13,7 @@ from pixelkit.errors import WorkshopError
 from pixelkit.state import (
     State, check_same_target, check_student, current_student, default_state, load_state, save_state, state_path,
 )
-from pixelkit.target import Target, new_session, require_emulator, use_target
+from pixelkit.target import START_EMULATOR, Target, new_session, require_emulator, use_target
 
 logger = logging.getLogger("pixelkit")
 
@@ -72,15 +72,17 @@ class Workshop:
         save_state(self.require_state())
 
 
-def open_workshop(target: str | None = None, student: str | None = None) -> Workshop:
+def open_workshop(target: str | None = None, student: str | None = None,
+                  how_to_start: str = START_EMULATOR) -> Workshop:
     """Choose the target, check that it answers, and load this run's state if there is one.
 
     ``student`` (default: ``WORKSHOP_STUDENT``) puts a learner's name in every resource
     name and tag and gives them a state file of their own; ``""`` means no student.
+    ``how_to_start`` is what to tell the learner when the local emulator does not answer.
     """
     student = check_student(student) if student is not None else current_student()
     chosen = use_target(target)
-    require_emulator(chosen)
+    require_emulator(chosen, how_to_start)
     state = load_state(student)
     if state is not None:
         check_same_target(state, chosen)

@@ -9,6 +9,7 @@ import time
 from botocore.exceptions import ClientError
 
 from pixelkit.aws.errors import error_code, error_message, log_and_raise
+from pixelkit.aws.tags import tags_match
 from pixelkit.errors import WorkshopError
 
 logger = logging.getLogger(__name__)
@@ -68,8 +69,12 @@ def create_function(lambda_client, params: dict, attempts: int = 10, first_delay
     return response
 
 
-def update_function_code(lambda_client, function_name: str, zip_bytes: bytes) -> dict:
-    response = lambda_client.update_function_code(FunctionName=function_name, ZipFile=zip_bytes)
+def update_function_code(lambda_client, function_name: str, zip_bytes: bytes, architecture: str | None = None) -> dict:
+    """Replace the code; with ``architecture``, also the instruction set it runs on (the two go together)."""
+    params = {"FunctionName": function_name, "ZipFile": zip_bytes}
+    if architecture:
+        params["Architectures"] = [architecture]
+    response = lambda_client.update_function_code(**params)
     lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function_name, WaiterConfig=WAIT)
     return response
 
@@ -120,19 +125,32 @@ def remove_permission(lambda_client, function_name: str, statement_id: str) -> b
     return True
 
 
-def list_functions_tagged(lambda_client, tags: dict[str, str]) -> list[dict]:
-    """Every function of the region whose tags include all of ``tags``."""
+def get_function_tags(lambda_client, function_arn: str) -> dict[str, str] | None:
+    try:
+        return lambda_client.list_tags(Resource=function_arn).get("Tags", {})
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        log_and_raise(error, f"read the tags of {function_arn}")
+
+
+def list_functions(lambda_client, prefix: str, tags: dict[str, str] | None = None) -> list[str]:
+    """The names of the region's functions starting with ``prefix`` (and tagged ``tags``, if given).
+
+    Tags are read only for names with the prefix: a learner may read no one else's.
+    """
     found = []
     for page in lambda_client.get_paginator("list_functions").paginate():
         for function in page["Functions"]:
-            try:
-                have = lambda_client.list_tags(Resource=function["FunctionArn"]).get("Tags", {})
-            except ClientError as error:
-                if error_code(error) == "ResourceNotFoundException":
-                    continue
-                log_and_raise(error, f"read the tags of {function['FunctionName']}")
-            if all(have.get(k) == v for k, v in tags.items()):
-                found.append(function)
+            name = function["FunctionName"]
+            if not name.startswith(prefix):
+                continue
+            if tags is None:
+                found.append(name)
+                continue
+            have = get_function_tags(lambda_client, function["FunctionArn"])
+            if have is not None and tags_match(have, tags):
+                found.append(name)
     return found
 
 

@@ -8,6 +8,7 @@ import logging
 from botocore.exceptions import ClientError
 
 from pixelkit.aws.errors import error_code, log_and_raise
+from pixelkit.aws.tags import tag_dict, tag_list, tags_match
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def create_role(iam_client, role_name: str, trust_policy: dict, tags: dict[str, 
             RoleName=role_name,
             AssumeRolePolicyDocument=json.dumps(trust_policy),
             Description="Lets the pixelation workshop's Lambda function read and write its buckets and logs.",
-            Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+            Tags=tag_list(tags),
         )["Role"]
     except ClientError as error:
         if error_code(error) != "EntityAlreadyExists":
@@ -73,18 +74,31 @@ def delete_role(iam_client, role_name: str) -> bool:
     return True
 
 
-def list_roles_tagged(iam_client, tags: dict[str, str]) -> list[str]:
-    """The names of every role whose tags include all of ``tags`` (IAM lists no tags, so ask each)."""
+def get_role_tags(iam_client, role_name: str) -> dict[str, str] | None:
+    try:
+        return tag_dict(iam_client.list_role_tags(RoleName=role_name)["Tags"])
+    except ClientError as error:
+        if error_code(error) == "NoSuchEntity":
+            return None
+        log_and_raise(error, f"read the tags of role {role_name}")
+
+
+def list_roles(iam_client, prefix: str, tags: dict[str, str] | None = None) -> list[str]:
+    """The names of the roles starting with ``prefix`` (and tagged ``tags``, if given).
+
+    IAM lists no tags, so they are read role by role, and only for names with the prefix:
+    a learner may read no other role's tags (service-linked roles least of all).
+    """
     found = []
     for page in iam_client.get_paginator("list_roles").paginate():
         for role in page["Roles"]:
-            try:
-                tag_list = iam_client.list_role_tags(RoleName=role["RoleName"])["Tags"]
-            except ClientError as error:
-                if error_code(error) == "NoSuchEntity":
-                    continue
-                log_and_raise(error, f"read the tags of role {role['RoleName']}")
-            have = {t["Key"]: t["Value"] for t in tag_list}
-            if all(have.get(k) == v for k, v in tags.items()):
-                found.append(role["RoleName"])
+            name = role["RoleName"]
+            if not name.startswith(prefix):
+                continue
+            if tags is None:
+                found.append(name)
+                continue
+            have = get_role_tags(iam_client, name)
+            if have is not None and tags_match(have, tags):
+                found.append(name)
     return found

@@ -7,6 +7,7 @@ import logging
 from botocore.exceptions import ClientError
 
 from pixelkit.aws.errors import error_code, log_and_raise
+from pixelkit.aws.tags import tags_match
 
 logger = logging.getLogger(__name__)
 
@@ -55,18 +56,26 @@ def read_log_events(logs_client, name: str, start_time_ms: int = 0) -> list[dict
     return sorted(events, key=lambda e: (e["timestamp"], e.get("ingestionTime", 0)))
 
 
-def list_log_groups_tagged(logs_client, tags: dict[str, str], prefix: str = "/aws/lambda/") -> list[str]:
-    """The names of the log groups under ``prefix`` whose tags include all of ``tags``."""
+def get_log_group_tags(logs_client, group: dict) -> dict[str, str] | None:
+    """The tags of a group as DescribeLogGroups lists it; None when it went meanwhile."""
+    arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
+    try:
+        return logs_client.list_tags_for_resource(resourceArn=arn).get("tags", {})
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        log_and_raise(error, f"read the tags of log group {group['logGroupName']}")
+
+
+def list_log_groups(logs_client, prefix: str, tags: dict[str, str] | None = None) -> list[str]:
+    """The names of the log groups starting with ``prefix`` (and tagged ``tags``, if given)."""
     found = []
     for page in logs_client.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix):
         for group in page["logGroups"]:
-            arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
-            try:
-                have = logs_client.list_tags_for_resource(resourceArn=arn).get("tags", {})
-            except ClientError as error:
-                if error_code(error) == "ResourceNotFoundException":
-                    continue
-                log_and_raise(error, f"read the tags of log group {group['logGroupName']}")
-            if all(have.get(k) == v for k, v in tags.items()):
+            if tags is None:
+                found.append(group["logGroupName"])
+                continue
+            have = get_log_group_tags(logs_client, group)
+            if have is not None and tags_match(have, tags):
                 found.append(group["logGroupName"])
     return found

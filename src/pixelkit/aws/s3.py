@@ -7,10 +7,13 @@ import logging
 from botocore.exceptions import ClientError
 
 from pixelkit.aws.errors import error_code, log_and_raise
+from pixelkit.aws.tags import tag_dict, tag_list, tags_match
 
 logger = logging.getLogger(__name__)
 
 NOT_FOUND = {"404", "NoSuchBucket", "NotFound"}
+# Empty-and-delete rounds before cleanup gives up on a bucket that keeps getting objects.
+DELETE_ATTEMPTS = 3
 
 
 class BucketNameTaken(Exception):
@@ -52,7 +55,7 @@ def create_bucket(s3_client, bucket: str, region: str, tags: dict[str, str]) -> 
     s3_client.get_waiter("bucket_exists").wait(Bucket=bucket, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     # Tags first, so that even a step interrupted here leaves a bucket `cleanup --all-tagged` finds.
     s3_client.put_bucket_tagging(
-        Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
+        Bucket=bucket, Tagging={"TagSet": tag_list(tags)}
     )
     # New buckets have these on already; setting them says so, and repairs a bucket made by hand.
     s3_client.put_public_access_block(
@@ -80,18 +83,20 @@ def get_bucket_tags(s3_client, bucket: str) -> dict[str, str] | None:
         if error_code(error) in NOT_FOUND | {"NoSuchTagSet"}:
             return None
         log_and_raise(error, f"read the tags of bucket {bucket}")
-    return {t["Key"]: t["Value"] for t in tag_set}
+    return tag_dict(tag_set)
 
 
-def list_buckets_tagged(s3_client, tags: dict[str, str], region: str | None = None) -> list[str]:
-    """The names of our buckets (in ``region`` if given) whose tags include all of ``tags``."""
+def list_buckets(s3_client, prefix: str, tags: dict[str, str] | None = None, region: str | None = None) -> list[str]:
+    """The names of the buckets starting with ``prefix`` (in ``region``, and tagged ``tags``, if given).
+
+    Tags are read only for names with the prefix: a learner may read no one else's.
+    """
     found = []
     for bucket in s3_client.list_buckets().get("Buckets", []):
         name = bucket["Name"]
-        if region and bucket.get("BucketRegion") not in (None, region):
+        if not name.startswith(prefix) or (region and bucket.get("BucketRegion") not in (None, region)):
             continue
-        have = get_bucket_tags(s3_client, name) or {}
-        if all(have.get(k) == v for k, v in tags.items()):
+        if tags is None or tags_match(get_bucket_tags(s3_client, name), tags):
             found.append(name)
     return found
 
@@ -119,29 +124,45 @@ def empty_bucket(s3_client, bucket: str) -> int:
     return deleted
 
 
-def delete_bucket(s3_client, bucket: str) -> bool:
-    """Empty and delete the bucket; return False when it was already gone."""
+def delete_bucket(s3_client, bucket: str, attempts: int = DELETE_ATTEMPTS) -> bool:
+    """Empty and delete the bucket; return False when it was already gone.
+
+    An invocation still running can write an output after the bucket was emptied, and
+    S3 then says BucketNotEmpty: empty it again and retry, a bounded number of times.
+    """
     if not bucket_exists(s3_client, bucket):
         return False
-    empty_bucket(s3_client, bucket)
-    try:
-        s3_client.delete_bucket(Bucket=bucket)
-    except ClientError as error:
-        if error_code(error) in NOT_FOUND:
-            return False
-        log_and_raise(error, f"delete bucket {bucket}")
+    for attempt in range(1, attempts + 1):
+        empty_bucket(s3_client, bucket)
+        try:
+            s3_client.delete_bucket(Bucket=bucket)
+            break
+        except ClientError as error:
+            if error_code(error) in NOT_FOUND:
+                return False
+            if error_code(error) != "BucketNotEmpty" or attempt == attempts:
+                log_and_raise(error, f"delete bucket {bucket}")
+            logger.info("  s3://%s got new objects while it was emptied; emptying it again (attempt %d of %d)",
+                        bucket, attempt + 1, attempts)
     s3_client.get_waiter("bucket_not_exists").wait(Bucket=bucket, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     return True
 
 
-def get_lambda_triggers(s3_client, bucket: str) -> list[dict] | None:
+def get_notification_configuration(s3_client, bucket: str) -> dict | None:
+    """The bucket's whole notification configuration (Lambda, SQS, SNS, EventBridge); None without the bucket."""
     try:
         config = s3_client.get_bucket_notification_configuration(Bucket=bucket)
     except ClientError as error:
         if error_code(error) in NOT_FOUND:
             return None
         log_and_raise(error, f"read the triggers of bucket {bucket}")
-    return config.get("LambdaFunctionConfigurations", [])
+    config.pop("ResponseMetadata", None)
+    return config
+
+
+def get_lambda_triggers(s3_client, bucket: str) -> list[dict] | None:
+    config = get_notification_configuration(s3_client, bucket)
+    return None if config is None else config.get("LambdaFunctionConfigurations", [])
 
 
 def put_lambda_trigger(s3_client, bucket: str, trigger_id: str, function_arn: str, events: list[str]) -> bool:
@@ -163,13 +184,9 @@ def put_lambda_trigger(s3_client, bucket: str, trigger_id: str, function_arn: st
 
 def remove_lambda_trigger(s3_client, bucket: str, trigger_id: str) -> bool:
     """Remove the kit's trigger and keep any other; return False when there was none."""
-    try:
-        config = s3_client.get_bucket_notification_configuration(Bucket=bucket)
-    except ClientError as error:
-        if error_code(error) in NOT_FOUND:
-            return False
-        log_and_raise(error, f"read the triggers of bucket {bucket}")
-    config.pop("ResponseMetadata", None)
+    config = get_notification_configuration(s3_client, bucket)
+    if config is None:
+        return False
     triggers = config.get("LambdaFunctionConfigurations", [])
     kept = [t for t in triggers if t.get("Id") != trigger_id]
     if len(kept) == len(triggers):
