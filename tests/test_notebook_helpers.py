@@ -88,8 +88,18 @@ def test_start_says_how_to_start_the_emulator_when_none_listens(monkeypatch):
         notebook.start(1)
 
 
+class RecordingShell:
+    """Stands in for IPython's shell: records what the handler shows."""
+
+    def __init__(self):
+        self.shown = []
+
+    def _showtraceback(self, etype, value, stb):
+        self.shown.append(stb)
+
+
 def test_a_learners_error_shows_as_its_message_not_a_stack_trace():
-    lines = notebook._short_error(None, WorkshopError, WorkshopError("Nothing yet.\nRun step 1 first."), None)
+    lines = notebook._short_error(RecordingShell(), WorkshopError, WorkshopError("Nothing yet.\nRun step 1 first."), None)
     assert "WorkshopError" in lines[0] and "Nothing yet." in lines[0] and lines[1:] == ["Run step 1 first."]
     assert not any("Traceback" in line for line in lines)
 
@@ -164,6 +174,6 @@ def test_a_connection_failure_or_a_waiter_timeout_shows_as_a_message_too(monkeyp
     for error in (EndpointConnectionError(endpoint_url="http://127.0.0.1:9/"),
                   WaiterError(name="FunctionActiveV2", reason="Max attempts exceeded", last_response={})):
         assert isinstance(error, registered["types"])
-        lines = registered["handler"](None, type(error), error, None)
+        lines = registered["handler"](RecordingShell(), type(error), error, None)
         assert type(error).__name__ in lines[0] and not any("Traceback" in line for line in lines)
         assert lines[0].split(":", 1)[1].strip()  # a message follows the name

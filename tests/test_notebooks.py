@@ -272,3 +272,18 @@ def test_notebook_05_runs_in_jupyterlab_and_shows_the_pictures(emulator_url, pac
     assert screenshot.stat().st_size > 20_000
     SCREENSHOT_COPY.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(screenshot, SCREENSHOT_COPY)
+
+
+def test_a_learners_error_shows_in_the_notebook_as_its_message(tmp_path, package_build_dir):
+    """No emulator: the first cell fails with the kit's message in the cell's output, not a blank or a stack trace."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from pixelkit import notebook\nws = notebook.start(1)")])
+    env = kernel_env("http://127.0.0.1:9", package_build_dir)  # nothing listens on the discard port
+    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
+    [error] = [o for o in notebook.cells[0].outputs if o.output_type == "error"]
+    text = "\n".join(error.traceback)
+    assert "make lab" in text and "not running" in text
+    assert "Traceback" not in text and "File " not in text

@@ -37,7 +37,10 @@ def _explain(error: Exception) -> str:
 def _short_error(shell, etype, value, tb, tb_offset=None):
     """Show a learner's error as its message alone (it says what to do), not as a stack trace."""
     lines = _explain(value).splitlines() or [etype.__name__]
-    return [f"\x1b[1;31m{etype.__name__}:\x1b[0m {lines[0]}", *lines[1:]]
+    stb = [f"\x1b[1;31m{etype.__name__}:\x1b[0m {lines[0]}", *lines[1:]]
+    # IPython drops what a custom handler returns: the handler must show it itself.
+    shell._showtraceback(etype, value, stb)
+    return stb
 
 
 # Errors a learner meets in a cell: the kit's, AWS's answers, and botocore's own (a connection
