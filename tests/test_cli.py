@@ -97,3 +97,14 @@ def test_a_taken_port_gets_the_kits_message(emulator_url):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert f"Port {port} on 127.0.0.1 is taken" in result.stderr and "WORKSHOP_ENDPOINT_URL" in result.stderr
+
+
+def test_status_shows_the_trigger_and_the_permission(emulator_url, monkeypatch, capsys):
+    monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", emulator_url)
+    assert main(["setup"]) == 0
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "s3:ObjectCreated:* -> day38-image_pixelator" in out
+    assert "permission for S3 to invoke day38-image_pixelator: yes" in out
+    assert main(["cleanup"]) == 0

@@ -82,6 +82,15 @@ def _status(ws: Workshop, args) -> None:
     print(f"State: {'none (nothing set up)' if state is None else state_path(ws.student)}")
     for kind, names in steps.inventory(ws).items():
         print(f"  {kind}: {', '.join(names) if names else '-'}")
+    if state is not None:
+        from pixelkit.aws import functions, s3
+
+        triggers = s3.get_lambda_triggers(ws.client("s3"), state.source_bucket)
+        described = [f"{', '.join(t['Events'])} -> {t['LambdaFunctionArn'].rsplit(':', 1)[-1]}" for t in triggers or []]
+        print(f"  trigger on s3://{state.source_bucket}: {'; '.join(described) or '-'}")
+        statements = functions.get_policy_statements(ws.client("lambda"), state.function_name)
+        allowed = [s for s in statements if s.get("Principal", {}).get("Service") == "s3.amazonaws.com"]
+        print(f"  permission for S3 to invoke {state.function_name}: {'yes' if allowed else '-'}")
 
 
 def _demo(args) -> None:

@@ -15,7 +15,7 @@ import json
 import os
 import re
 import secrets
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from pixelkit.errors import WorkshopError
@@ -69,9 +69,7 @@ class State:
     policy: str = "least-privilege"
     account_id: str | None = None
     role_arn: str | None = None
-    function_arn: str | None = None
     student: str | None = None
-    created: list[str] = field(default_factory=list)
 
     @property
     def log_group(self) -> str:
@@ -83,10 +81,6 @@ class State:
         if self.student:
             tags[TAG_STUDENT] = self.student
         return tags
-
-    def note_created(self, resource: str) -> None:
-        if resource not in self.created:
-            self.created.append(resource)
 
 
 def state_path(student: str | None = None) -> Path:

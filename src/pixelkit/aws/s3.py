@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from pixelkit.aws.errors import error_code, log_and_raise
 from pixelkit.aws.tags import tag_dict, tag_list, tags_match
+from pixelkit.errors import WorkshopError
 
 logger = logging.getLogger(__name__)
 
@@ -16,8 +17,15 @@ NOT_FOUND = {"404", "NoSuchBucket", "NotFound"}
 DELETE_ATTEMPTS = 3
 
 
-class BucketNameTaken(Exception):
+class BucketNameTaken(WorkshopError):
     """Somebody else, somewhere in AWS, owns a bucket of this name."""
+
+    def __init__(self, bucket: str):
+        super().__init__(
+            f"The bucket name {bucket} belongs to another AWS account (bucket names are global). "
+            "The kit cannot use or delete it; if your state file names it, move the file aside."
+        )
+        self.bucket = bucket
 
 
 def bucket_exists(s3_client, bucket: str) -> bool:
