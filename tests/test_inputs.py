@@ -304,3 +304,45 @@ def test_bench_runs_on_a_tiny_input():
     )
     assert completed.returncode == 0, completed.stderr
     assert "as fast as the tutorial's" in completed.stdout and "Floor" in completed.stdout
+
+
+def xbm_bytes(width: int = 96, height: int = 80) -> bytes:
+    """An X bitmap: Pillow reads it but writes it only in mode 1, which the grid pictures are not."""
+    buffer = io.BytesIO()
+    Image.new("1", (width, height), 1).save(buffer, format="XBM")
+    return buffer.getvalue()
+
+
+def test_a_format_pillow_cannot_write_back_comes_out_as_png(s3, caplog):
+    s3.put_object(Bucket=SOURCE, Key="icon.xbm", Body=xbm_bytes())
+    with caplog.at_level(logging.INFO):
+        result = lambda_function.lambda_handler(s3_event("icon.xbm"), None)
+    assert len(result["written"]) == 5
+    for key in result["written"]:
+        obj = s3.get_object(Bucket=DESTINATION, Key=key)
+        assert obj["ContentType"] == "image/png"
+        picture = Image.open(io.BytesIO(obj["Body"].read()))
+        assert picture.format == "PNG" and picture.size == (96, 80)
+    assert any("as PNG" in r.getMessage() for r in caplog.records)
+
+
+def test_an_unforeseen_error_skips_that_record_and_the_others_still_count(s3, monkeypatch, caplog):
+    original = lambda_function.Picture
+
+    def picky_picture(body):
+        if body.startswith(b"\xff\xd8") and len(body) < 2000:
+            raise RuntimeError("something nobody foresaw")
+        return original(body)
+
+    monkeypatch.setattr(lambda_function, "Picture", picky_picture)
+    tiny = io.BytesIO()
+    Image.new("RGB", (10, 10), "red").save(tiny, format="JPEG")
+    s3.put_object(Bucket=SOURCE, Key="odd.jpg", Body=tiny.getvalue())
+    fine = io.BytesIO()
+    Image.new("RGB", (300, 200), "teal").save(fine, format="PNG")
+    s3.put_object(Bucket=SOURCE, Key="fine.png", Body=fine.getvalue())
+    with caplog.at_level(logging.INFO):
+        result = lambda_function.lambda_handler(s3_event("odd.jpg", "fine.png"), None)
+    assert result["skipped"] == ["odd.jpg"] and len(result["written"]) == 5
+    [record] = [r for r in caplog.records if "odd.jpg" in r.getMessage() and r.levelno == logging.ERROR]
+    assert "unexpected error" in record.getMessage() and record.exc_info  # the traceback is kept for whoever fixes it
