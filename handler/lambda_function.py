@@ -57,8 +57,8 @@ MAX_OBJECT_BYTES = 256 * 1024 * 1024
 # tests/ check that this stays within 40 dB PSNR of the tutorial's pictures.
 THUMBNAIL_SOURCE_MIN_SIDE = 256
 # The outputs are made one at a time (each holds width x height x 4 bytes) and
-# uploaded on threads while the next is made. Two at a time was measured no
-# faster on 2 cores and 50-170 MB higher in peak memory (README, Performance).
+# uploaded on threads while the next is made. Two at a time on 2 cores was
+# measured about 5% faster but 70 MB higher at peak (docs/performance.md).
 UPLOAD_THREADS = len(GRIDS)
 # Each full-size output is a fresh allocation. By default Pillow gives freed memory
 # back to the system, and the next output page-faults it all in again: measured,

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 60
 # Lambda gives CPU in proportion to memory, one full vCPU at 1,769 MB. The handler is
-# CPU-bound on one thread (`make bench`; README, Performance), so below 1,769 MB it runs
+# CPU-bound on one thread (`make bench`; docs/performance.md), so below 1,769 MB it runs
 # proportionally slower for the same GB-seconds, and above it the extra vCPU would idle.
 MEMORY_MB = 1769
 TRIGGER_ID = "pixelate-new-images"
