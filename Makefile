@@ -26,7 +26,8 @@ export MPLBACKEND := Agg
 help:
 	@echo "make demo      the whole pipeline on the local emulator; pictures land in out/"
 	@echo "make test      run every test"
-	@echo "make emulator  serve the local AWS emulator on http://127.0.0.1:4566 (Ctrl-C stops it)"
+	@echo "make emulator  serve the local AWS emulator on http://127.0.0.1:4566 (Ctrl-C stops it;"
+	@echo "               STRICT=1: as strict as AWS about new roles, triggers and bucket names)"
 	@echo "make setup     steps 1-4 (TARGET=aws for a real account)"
 	@echo "make upload    step 5 (IMAGES='a.jpg b.png' to choose pictures)"
 	@echo "make cleanup   step 6: delete everything the kit made"
@@ -51,7 +52,7 @@ test: $(TESTS)
 	$(BIN)/python -m pytest
 
 emulator: $(KIT)
-	$(BIN)/pixelkit emulator
+	$(BIN)/pixelkit emulator $(if $(STRICT),--strict)
 
 setup: $(KIT)
 	$(BIN)/pixelkit setup --architecture $(ARCH)

@@ -50,7 +50,7 @@ def _check_port_free(port: int) -> None:
 class Emulator:
     """The server and its executor; ``port=0`` picks a free port (the tests use that)."""
 
-    def __init__(self, port: int = DEFAULT_PORT, verbose: bool = False):
+    def __init__(self, port: int = DEFAULT_PORT, verbose: bool = False, strict: bool = False):
         # Moto reads these when it is imported: keep its IAM small and its account the usual one.
         os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -66,6 +66,11 @@ class Emulator:
         self.url = f"http://{HOST}:{self.port}"
         self.executor = LocalLambdaExecutor(self.url)
         self.executor.install()
+        if strict:
+            from pixelkit.emulator import strict as strict_mode
+
+            strict_mode.install()
+        self.strict = strict
         self._thread: threading.Thread | None = None
 
     def serve_forever(self) -> None:
@@ -89,10 +94,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="port on 127.0.0.1 (default 4566; 0 picks a free one)")
     parser.add_argument("--ready-file", type=Path, help="write the endpoint URL here once it listens")
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
+    parser.add_argument("--strict", action="store_true",
+                        default=os.environ.get("WORKSHOP_EMULATOR_STRICT", "") not in ("", "0"),
+                        help="behave like AWS where it is stricter than moto (see pixelkit/emulator/strict.py)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
     try:
-        emulator = Emulator(args.port, args.verbose)
+        emulator = Emulator(args.port, args.verbose, args.strict)
     except WorkshopError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
@@ -107,7 +115,9 @@ def main(argv: list[str] | None = None) -> None:
         f"Use it from another terminal: {scripts}; for the AWS CLI,\n"
         f"  export AWS_ENDPOINT_URL={emulator.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
         "AWS_DEFAULT_REGION=us-east-1\n"
-        "Everything is kept in memory. Stop it with Ctrl-C.",
+        + ("STRICT: new roles wait a few seconds, triggers need S3's permission first, and the first bucket "
+           "name is taken, as on AWS.\n" if emulator.strict else "")
+        + "Everything is kept in memory. Stop it with Ctrl-C.",
         flush=True,
     )
     if args.ready_file:
@@ -124,8 +134,10 @@ def main(argv: list[str] | None = None) -> None:
 class EmulatorProcess:
     """An emulator in a child process, for ``make demo`` and the tests: started, waited for, stopped."""
 
-    def __init__(self, port: int = DEFAULT_PORT, log_path: Path | None = None, new_session: bool = False):
+    def __init__(self, port: int = DEFAULT_PORT, log_path: Path | None = None, new_session: bool = False,
+                 strict: bool = False):
         self.port = port
+        self.strict = strict
         self.log_path = log_path
         # new_session: out of the terminal's process group, so a Ctrl-C meant for another program spares it
         self.new_session = new_session
@@ -138,7 +150,8 @@ class EmulatorProcess:
             log = open(self.log_path, "w") if self.log_path else subprocess.DEVNULL
             try:
                 self._process = subprocess.Popen(
-                    [sys.executable, "-m", "pixelkit.emulator", "--port", str(self.port), "--ready-file", str(ready)],
+                    [sys.executable, "-m", "pixelkit.emulator", "--port", str(self.port), "--ready-file", str(ready)]
+                    + (["--strict"] if self.strict else []),
                     stdout=log, stderr=subprocess.STDOUT, start_new_session=self.new_session,
                 )
             finally:

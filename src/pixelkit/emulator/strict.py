@@ -1,0 +1,102 @@
+"""``--strict``: the emulator behaves like AWS where AWS is stricter than moto.
+
+A learner's first run against a real account meets four things moto lets pass.
+With ``python -m pixelkit.emulator --strict`` (``make emulator STRICT=1``) the
+emulator does them too, so the kit's answers to them can be seen, and tested,
+end to end:
+
+1. A new role is not usable at once: ``CreateFunction`` with a role younger than
+   a few seconds fails with ``InvalidParameterValueException`` ("The role defined
+   for the function cannot be assumed by Lambda"), as while IAM propagates.
+2. S3 validates a notification's destination: ``PutBucketNotificationConfiguration``
+   naming a function that has not allowed ``s3.amazonaws.com`` to invoke it for
+   this bucket fails with ``InvalidArgument`` ("Unable to validate the following
+   destination configurations").
+3. Outside us-east-1, ``CreateBucket`` needs a ``LocationConstraint``: moto
+   enforces this one itself.
+4. Bucket names are global: the name the first ``CreateBucket`` asks for is
+   taken by another account a moment before, so it fails with ``BucketAlreadyExists``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+logger = logging.getLogger("pixelkit.emulator")
+
+ROLE_PROPAGATION_SECONDS = 3.0
+# The account that owns the bucket name the first CreateBucket asks for.
+SOMEBODY_ELSE = "999999999999"
+
+
+def install(role_propagation_seconds: float = ROLE_PROPAGATION_SECONDS) -> None:
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.awslambda.models import LambdaBackend
+    from moto.core.utils import utcnow
+    from moto.iam.models import iam_backends
+    from moto.s3.exceptions import InvalidArgumentError
+    from moto.s3.models import S3Backend, s3_backends
+
+    create_function = LambdaBackend.create_function
+    put_notification = S3Backend.put_bucket_notification_configuration
+    create_bucket = S3Backend.create_bucket
+    first_bucket = threading.Event()
+
+    def strict_create_function(backend, spec):
+        role_name = str(spec.get("Role", "")).rsplit("/", 1)[-1]
+        try:
+            role = iam_backends[backend.account_id][backend.partition].get_role(role_name)
+        except Exception:
+            role = None  # moto's own check says what is wrong with a missing role
+        if role is not None and (utcnow() - role.create_date).total_seconds() < role_propagation_seconds:
+            logger.info("strict: role %s is %.1f s old; CreateFunction refused as IAM propagates",
+                        role_name, (utcnow() - role.create_date).total_seconds())
+            raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.")
+        return create_function(backend, spec)
+
+    def strict_put_notification(backend, bucket_name, notification_config):
+        from moto.awslambda.utils import get_backend
+
+        configs = (notification_config or {}).get("CloudFunctionConfiguration") or []
+        for config in configs if isinstance(configs, list) else [configs]:
+            arn = config.get("CloudFunction", "")
+            parts = arn.split(":")
+            try:
+                policy = json.loads(get_backend(parts[4], parts[3]).get_policy(arn))
+                statements = json.loads(policy["Policy"])["Statement"]  # the backend answers in wire format
+            except Exception:
+                statements = []
+            if not any(_lets_s3_invoke(statement, bucket_name) for statement in statements):
+                logger.info("strict: trigger on %s refused: %s has not allowed S3 to invoke it", bucket_name, arn)
+                raise InvalidArgumentError(
+                    "Unable to validate the following destination configurations", arn, "Permissions on the destination"
+                )
+        return put_notification(backend, bucket_name, notification_config)
+
+    def strict_create_bucket(backend, bucket_name, region_name, *args, **kwargs):
+        if not first_bucket.is_set() and backend.account_id != SOMEBODY_ELSE:
+            first_bucket.set()
+            # Somebody else creates it a moment before: moto then answers as S3 does, BucketAlreadyExists.
+            create_bucket(s3_backends[SOMEBODY_ELSE][backend.partition], bucket_name, region_name)
+            logger.info("strict: bucket name %s is taken by account %s (names are global)", bucket_name, SOMEBODY_ELSE)
+        return create_bucket(backend, bucket_name, region_name, *args, **kwargs)
+
+    LambdaBackend.create_function = strict_create_function
+    S3Backend.put_bucket_notification_configuration = strict_put_notification
+    S3Backend.create_bucket = strict_create_bucket
+
+
+def _lets_s3_invoke(statement: dict, bucket: str) -> bool:
+    principal = statement.get("Principal", {})
+    service = principal.get("Service") if isinstance(principal, dict) else principal
+    if statement.get("Effect") != "Allow" or service != "s3.amazonaws.com":
+        return False
+    source_arns = [
+        value
+        for condition in statement.get("Condition", {}).values()
+        for key, value in condition.items()
+        if key.lower() == "aws:sourcearn"
+    ]
+    return not source_arns or any(arn.endswith(f":::{bucket}") for arn in source_arns)
