@@ -35,6 +35,7 @@ help:
 	@echo "make package   build the Lambda deployment package into build/ (ARCH=arm64 for Graviton)"
 	@echo "make plan      print every AWS call setup would make, and make none (dry run)"
 	@echo "make orphans   cleanup --all-tagged: remove the kit's resources of earlier runs, found by tags"
+	@echo "               (without STUDENT, every student's too: an instructor's command)"
 	@echo "               STUDENT=alice isolates one learner in a shared account; TARGET=aws for a real account"
 	@echo "make bench     time the handler against the tutorial's (median ms, speed-up, peak memory)"
 	@echo "make lab       the emulator and JupyterLab on notebooks/ (loopback only); quitting stops both"

@@ -108,7 +108,8 @@ def deploy_function(ws: Workshop, architecture: str = "x86_64") -> dict:
     package = packaging.build_package(packaging.RUNTIME, architecture)
     lam = ws.client("lambda")
     # The log group first, so that it is tagged and its logs expire after a week.
-    logs.create_log_group(ws.client("logs"), state.log_group, state.tags)
+    created = logs.create_log_group(ws.client("logs"), state.log_group, state.tags)
+    _said(created, f"log group {state.log_group} (logs kept {logs.RETENTION_DAYS} days)")
     existing = functions.get_function(lam, state.function_name)
     if existing is None:
         response = functions.create_function(
@@ -245,7 +246,8 @@ def cleanup(ws: Workshop) -> list[str]:
     """Step 6: delete everything this run made, whatever is already gone; return what went."""
     state = ws.state
     if state is None:
-        logger.info("Nothing to clean up: there is no %s.", state_path(ws.student))
+        logger.info("Nothing to clean up: there is no %s. (Resources of a run whose state file was lost: "
+                    "`make orphans` finds them by their tags.)", state_path(ws.student))
         return []
     logger.info("Step 6: cleanup of workshop run %s on %s", state.suffix, ws.target.describe())
     removed = _teardown(
