@@ -53,7 +53,7 @@ test: $(TESTS)
 	$(BIN)/python -m pytest
 
 emulator: $(KIT)
-	$(BIN)/pixelkit emulator $(if $(STRICT),--strict)
+	$(BIN)/pixelkit emulator $(if $(filter-out 0,$(STRICT)),--strict)
 
 setup: $(KIT)
 	$(BIN)/pixelkit setup --architecture $(ARCH)

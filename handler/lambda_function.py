@@ -241,20 +241,23 @@ def process_object(source_bucket, key, destination_bucket):
     picture = Picture(response["Body"].read())
     write_format = picture.format
     uploads = []
-    for grid in GRIDS:
-        small, write_format = writable(picture.small(grid), picture.format)
-        options = {}
-        if picture.icc_profile and write_format in ("JPEG", "PNG", "WEBP", "TIFF"):
-            options["icc_profile"] = picture.icc_profile
-        # Made on this thread, one at a time: a full-size output is the largest thing in memory,
-        # and one thread keeps reusing the same freed blocks. Uploads overlap the next output.
-        data = encode(small.resize(picture.size, Image.NEAREST), write_format, options)
-        uploads.append(output_pool().submit(
-            s3_client().put_object, Bucket=destination_bucket, Key=output_key(key, grid), Body=data,
-            ContentType=Image.MIME.get(write_format, "application/octet-stream"),
-        ))
-    # Let every upload finish before a failed one is raised: a retry then starts from a quiet bucket.
-    futures.wait(uploads)
+    try:
+        for grid in GRIDS:
+            small, write_format = writable(picture.small(grid), picture.format)
+            options = {}
+            if picture.icc_profile and write_format in ("JPEG", "PNG", "WEBP", "TIFF"):
+                options["icc_profile"] = picture.icc_profile
+            # Made on this thread, one at a time: a full-size output is the largest thing in memory,
+            # and one thread keeps reusing the same freed blocks. Uploads overlap the next output.
+            data = encode(small.resize(picture.size, Image.NEAREST), write_format, options)
+            uploads.append(output_pool().submit(
+                s3_client().put_object, Bucket=destination_bucket, Key=output_key(key, grid), Body=data,
+                ContentType=Image.MIME.get(write_format, "application/octet-stream"),
+            ))
+    finally:
+        # Every upload started finishes before this returns or raises: Lambda freezes the
+        # environment after the handler returns, and a retry should start from a quiet bucket.
+        futures.wait(uploads)
     for upload in uploads:
         upload.result()  # re-raises a failed put_object here
     written = [output_key(key, grid) for grid in GRIDS]

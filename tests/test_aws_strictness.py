@@ -309,3 +309,20 @@ def test_a_trigger_on_the_destination_bucket_is_refused(moto_workshop, slept):
     )
     with pytest.raises(WorkshopError, match="would call it again, forever"):
         steps.configure_function(moto_workshop)
+
+
+@pytest.mark.parametrize("statement, bucket, allowed", [
+    ({"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+      "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::day38-source-1"}}}, "day38-source-1", True),
+    ({"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+      "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::day38-source-1"}}}, "day38-destination-1", False),
+    ({"Effect": "Allow", "Principal": {"Service": ["s3.amazonaws.com"]},
+      "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::day38-*"}}}, "day38-source-1", True),
+    ({"Effect": "Allow", "Principal": "*"}, "any-bucket", True),
+    ({"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}}, "day38-source-1", False),
+    ({"Effect": "Deny", "Principal": {"Service": "s3.amazonaws.com"}}, "day38-source-1", False),
+])
+def test_whether_s3_may_invoke_is_read_as_aws_reads_it(statement, bucket, allowed):
+    from pixelkit.aws.functions import s3_may_invoke
+
+    assert s3_may_invoke([statement], bucket) is allowed

@@ -106,5 +106,16 @@ def test_status_shows_the_trigger_and_the_permission(emulator_url, monkeypatch, 
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "s3:ObjectCreated:* -> day38-image_pixelator" in out
-    assert "permission for S3 to invoke day38-image_pixelator: yes" in out
+    assert "permission for s3://day38-source-" in out and "to invoke day38-image_pixelator: yes" in out
+    # and says so when they are gone
+    from pixelkit import steps
+    from pixelkit.aws import functions, s3
+    from pixelkit.workshop import open_workshop
+
+    ws = open_workshop("local")
+    s3.remove_lambda_trigger(ws.client("s3"), ws.state.source_bucket, steps.TRIGGER_ID)
+    functions.remove_permission(ws.client("lambda"), ws.state.function_name, steps.PERMISSION_ID)
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert f"trigger on s3://{ws.state.source_bucket}: -" in out and "to invoke day38-image_pixelator: -" in out
     assert main(["cleanup"]) == 0

@@ -99,7 +99,9 @@ class RecordingShell:
 
 
 def test_a_learners_error_shows_as_its_message_not_a_stack_trace():
-    lines = notebook._short_error(RecordingShell(), WorkshopError, WorkshopError("Nothing yet.\nRun step 1 first."), None)
+    shell = RecordingShell()
+    lines = notebook._short_error(shell, WorkshopError, WorkshopError("Nothing yet.\nRun step 1 first."), None)
+    assert shell.shown == [lines]  # shown by the handler itself: IPython drops what it returns
     assert "WorkshopError" in lines[0] and "Nothing yet." in lines[0] and lines[1:] == ["Run step 1 first."]
     assert not any("Traceback" in line for line in lines)
 

@@ -142,8 +142,10 @@ def test_a_destination_equal_to_the_source_is_refused(moto_workshop):
 def test_a_run_set_up_in_another_account_is_not_mixed_up(moto_workshop, monkeypatch):
     steps.create_buckets(moto_workshop)
     moto_workshop.state.account_id = "111122223333"  # as if set up with another profile
-    with pytest.raises(WorkshopError, match="account 111122223333"):
-        steps.create_role(moto_workshop)
+    for step in (steps.create_role, steps.deploy_function, steps.configure_function, steps.cleanup):
+        with pytest.raises(WorkshopError, match="account 111122223333"):
+            step(moto_workshop)
+    assert len(steps.inventory(moto_workshop)["buckets"]) == 2  # the cleanup touched nothing
 
 
 def test_deploying_another_architecture_replaces_code_and_architecture_together(moto_workshop, kit_log):

@@ -14,7 +14,7 @@ from pixelkit.pipeline import expected_outputs
 from pixelkit.policies import render_policy, trust_policy
 from pixelkit.state import State, state_path
 from pixelkit.steps import (
-    PERMISSION_ID, TIMEOUT_SECONDS, TRIGGER_ID, inventory, same_bucket_problem, trigger_on_destination,
+    TIMEOUT_SECONDS, TRIGGER_ID, inventory, same_bucket_problem, trigger_on_destination,
 )
 from pixelkit.workshop import Workshop
 
@@ -88,8 +88,8 @@ def check_configuration(ws: Workshop) -> list[str]:
     _require(config.get("Timeout") == TIMEOUT_SECONDS, f"The timeout is {config.get('Timeout')} s, not {TIMEOUT_SECONDS} s.",
              "run notebook 04 again.")
     statements = functions.get_policy_statements(ws.client("lambda"), state.function_name)
-    _require(any(s.get("Sid") == PERMISSION_ID for s in statements),
-             "S3 has no permission to invoke the function.", "run notebook 04 again.")
+    _require(functions.s3_may_invoke(statements, state.source_bucket),
+             f"S3 has no permission to invoke the function for s3://{state.source_bucket}.", "run notebook 04 again.")
     triggers = s3.get_lambda_triggers(ws.client("s3"), state.source_bucket) or []
     _require(any(t.get("Id") == TRIGGER_ID and t["LambdaFunctionArn"] == config["FunctionArn"] for t in triggers),
              f"The source bucket {state.source_bucket} has no trigger for the function.", "run notebook 04 again.")

@@ -89,8 +89,8 @@ def _status(ws: Workshop, args) -> None:
         described = [f"{', '.join(t['Events'])} -> {t['LambdaFunctionArn'].rsplit(':', 1)[-1]}" for t in triggers or []]
         print(f"  trigger on s3://{state.source_bucket}: {'; '.join(described) or '-'}")
         statements = functions.get_policy_statements(ws.client("lambda"), state.function_name)
-        allowed = [s for s in statements if s.get("Principal", {}).get("Service") == "s3.amazonaws.com"]
-        print(f"  permission for S3 to invoke {state.function_name}: {'yes' if allowed else '-'}")
+        allowed = functions.s3_may_invoke(statements, state.source_bucket)
+        print(f"  permission for s3://{state.source_bucket} to invoke {state.function_name}: {'yes' if allowed else '-'}")
 
 
 def _demo(args) -> None:

@@ -95,8 +95,9 @@ def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | Non
     deadline = time.monotonic() + (timeout or TIMEOUT_SECONDS + 30)
     s3 = ws.client("s3")
     waiter = create_waiter_with_client("FreshObjectExists", FRESH_OBJECT_WAITER, s3)
-    # Outputs of an earlier upload of the same name are not the answer: only objects written after
-    # this upload count. S3's own clock (the upload's LastModified) decides, not this computer's.
+    # Outputs of an earlier upload of the same name are not the answer: only objects written from the
+    # second before this upload on count (Last-Modified has one-second resolution). S3's own clock,
+    # the upload's LastModified, decides, not this computer's.
     uploaded = s3.head_object(Bucket=state.source_bucket, Key=key)["LastModified"]
     fresh_since = uploaded - timedelta(seconds=1)
     found: list[str] = []
@@ -106,7 +107,12 @@ def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | Non
                 waiter.wait(Bucket=state.destination_bucket, Key=output, IfModifiedSince=fresh_since,
                             WaiterConfig={"Delay": 1, "MaxAttempts": 3})
                 break
-            except WaiterError:
+            except WaiterError as error:
+                if (error.last_response or {}).get("ResponseMetadata", {}).get("HTTPStatusCode") == 403:
+                    raise WorkshopError(
+                        f"You may not read s3://{state.destination_bucket}/{output} (403 Forbidden): your AWS identity "
+                        "needs s3:GetObject and s3:ListBucket on the destination bucket (policies/learner-policy.json)."
+                    ) from error
                 problem = _problem_in_log(function_log(ws, since_ms), key)
                 if problem:
                     raise WorkshopError(f"The function did not pixelate {key}:\n  {problem}")
@@ -169,9 +175,12 @@ def run_pipeline_test(
     logger.info("Step 5: upload %d picture(s) and wait for the function", len(images))
     since_ms = int(time.time() * 1000) - 1000
     uploads = [Upload(path, upload_image(ws, path)) for path in images]
+    # One deadline for the whole upload: the function runs them all at once, so a wait is not per picture.
+    deadline = time.monotonic() + TIMEOUT_SECONDS + 30
     for upload in uploads:
         try:
-            keys = wait_for_outputs(ws, upload.key, since_ms, progress=progress)
+            keys = wait_for_outputs(ws, upload.key, since_ms, timeout=max(1.0, deadline - time.monotonic()),
+                                    progress=progress)
         except WorkshopError as error:
             if not keep_going:
                 raise

@@ -249,6 +249,7 @@ def cleanup(ws: Workshop) -> list[str]:
         logger.info("Nothing to clean up: there is no %s. (Resources of a run whose state file was lost: "
                     "`make orphans` finds them by their tags.)", state_path(ws.student))
         return []
+    ws.check_account()
     logger.info("Step 6: cleanup of workshop run %s on %s", state.suffix, ws.target.describe())
     removed = _teardown(
         ws,

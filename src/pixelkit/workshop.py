@@ -25,6 +25,7 @@ class Workshop:
     state: State | None
     student: str | None = None
     _clients: dict = field(default_factory=dict, repr=False)
+    _checked_account: str | None = field(default=None, repr=False)
 
     def client(self, service: str):
         if service not in self._clients:
@@ -42,7 +43,24 @@ class Workshop:
                 f"Nothing has been set up yet{who} (there is no {state_path(self.student)}). "
                 "Run step 1 first, or `make setup` for steps 1 to 4."
             )
+        self.check_account()
         return self.state
+
+    def check_account(self) -> None:
+        """The run's policy and its trigger's permission name its account: other credentials must not touch it."""
+        if self.state is None or self._checked_account == self.state.account_id:
+            return
+        account_id = get_account_id(self.client("sts"))
+        if not self.state.account_id:
+            self.state.account_id = account_id
+            save_state(self.state)
+        elif account_id != self.state.account_id:
+            raise WorkshopError(
+                f"Run {self.state.suffix} was set up in account {self.state.account_id}, but your credentials "
+                f"are for account {account_id}. Switch back (AWS_PROFILE) to finish or clean up that run, "
+                f"or move {state_path(self.student)} aside to start a new one here."
+            )
+        self._checked_account = account_id
 
     def start_run(self) -> State:
         """The state of this run, made (names chosen, account read) and saved on first use."""
@@ -51,21 +69,11 @@ class Workshop:
             state.account_id = get_account_id(self.client("sts"))
             save_state(state)
             self.state = state
+            self._checked_account = state.account_id
             who = f" for student {self.student}" if self.student else ""
             logger.info("New workshop run %s%s on %s; names are kept in %s",
                         state.suffix, who, self.target.describe(), state_path(self.student))
-        else:
-            account_id = get_account_id(self.client("sts"))
-            if not self.state.account_id:
-                self.state.account_id = account_id
-                self.save()
-            elif account_id != self.state.account_id:
-                # The policy and the trigger's permission name the account: they must be this one.
-                raise WorkshopError(
-                    f"Run {self.state.suffix} was set up in account {self.state.account_id}, but your credentials "
-                    f"are for account {account_id}. Switch back (AWS_PROFILE) to finish or clean up that run, "
-                    f"or move {state_path(self.student)} aside to start a new one here."
-                )
+        self.check_account()
         return self.state
 
     def save(self) -> None:

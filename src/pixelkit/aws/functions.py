@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import logging
 import time
@@ -92,6 +93,27 @@ def get_policy_statements(lambda_client, function_name: str) -> list[dict]:
         if error_code(error) == "ResourceNotFoundException":
             return []
         log_and_raise(error, f"read the resource policy of {function_name}")
+
+
+def s3_may_invoke(statements: list[dict], bucket: str) -> bool:
+    """Whether a function's resource policy lets S3 invoke it for events of ``bucket``, as AWS reads it."""
+    for statement in statements:
+        principal = statement.get("Principal", {})
+        services = principal.get("Service", []) if isinstance(principal, dict) else [principal]
+        services = [services] if isinstance(services, str) else services
+        if statement.get("Effect") != "Allow" or not {"s3.amazonaws.com", "*"} & set(services):
+            continue
+        source_arns = [
+            value
+            for condition in statement.get("Condition", {}).values()
+            for key, value in condition.items()
+            if key.lower() == "aws:sourcearn"
+        ]
+        # arn:<partition>:s3:::<bucket>, where ArnLike allows wildcards in the bucket part
+        patterns = [arn.rpartition(":::")[2] for value in source_arns for arn in ([value] if isinstance(value, str) else value)]
+        if not patterns or any(fnmatch.fnmatchcase(bucket, pattern) for pattern in patterns):
+            return True
+    return False
 
 
 def add_s3_permission(lambda_client, function_name: str, statement_id: str, bucket: str, account_id: str, partition: str) -> bool:

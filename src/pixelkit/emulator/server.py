@@ -157,17 +157,22 @@ class EmulatorProcess:
             finally:
                 if log is not subprocess.DEVNULL:
                     log.close()  # the child holds its own copy
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if ready.exists() and ready.read_text():
-                    self.url = ready.read_text()
-                    if emulator_is_listening(self.url):
-                        return self.url
-                if self._process.poll() is not None:
-                    raise WorkshopError(f"The emulator exited at start (status {self._process.returncode}); see {self.log_path}.")
-                time.sleep(0.1)
-        self.stop()
-        raise WorkshopError(f"The emulator did not start within {timeout:.0f} s; see {self.log_path}.")
+            try:
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                    if ready.exists() and ready.read_text():
+                        self.url = ready.read_text()
+                        if emulator_is_listening(self.url):
+                            return self.url
+                    if self._process.poll() is not None:
+                        raise WorkshopError(
+                            f"The emulator exited at start (status {self._process.returncode}); see {self.log_path}."
+                        )
+                    time.sleep(0.1)
+                raise WorkshopError(f"The emulator did not start within {timeout:.0f} s; see {self.log_path}.")
+            except BaseException:  # a Ctrl-C while it starts too: never leave it holding the port
+                self.stop()
+                raise
 
     def stop(self) -> None:
         if self._process and self._process.poll() is None:
@@ -190,8 +195,8 @@ def emulator_running(target: Target, who: str, new_session: bool = False):
     log_path = workshop_dir() / "emulator.log"
     process = EmulatorProcess(urlparse(target.endpoint_url).port or DEFAULT_PORT, log_path, new_session)
     logger.info("Starting the local AWS emulator on %s (its log: %s)", target.endpoint_url, log_path)
-    process.start()
     try:
+        process.start()
         yield process
     finally:
         process.stop()

@@ -24,6 +24,8 @@ import json
 import logging
 import threading
 
+from pixelkit.aws.functions import s3_may_invoke
+
 logger = logging.getLogger("pixelkit.emulator")
 
 ROLE_PROPAGATION_SECONDS = 3.0
@@ -39,10 +41,13 @@ def install(role_propagation_seconds: float = ROLE_PROPAGATION_SECONDS) -> None:
     from moto.s3.exceptions import InvalidArgumentError
     from moto.s3.models import S3Backend, s3_backends
 
+    if getattr(LambdaBackend.create_function, "_pixelkit_strict", False):
+        return  # installed already: wrapping twice would refuse twice
     create_function = LambdaBackend.create_function
     put_notification = S3Backend.put_bucket_notification_configuration
     create_bucket = S3Backend.create_bucket
-    first_bucket = threading.Event()
+    first_bucket = {"taken": False}
+    first_bucket_lock = threading.Lock()
 
     def strict_create_function(backend, spec):
         role_name = str(spec.get("Role", "")).rsplit("/", 1)[-1]
@@ -68,7 +73,7 @@ def install(role_propagation_seconds: float = ROLE_PROPAGATION_SECONDS) -> None:
                 statements = json.loads(policy["Policy"])["Statement"]  # the backend answers in wire format
             except Exception:
                 statements = []
-            if not any(_lets_s3_invoke(statement, bucket_name) for statement in statements):
+            if not s3_may_invoke(statements, bucket_name):
                 logger.info("strict: trigger on %s refused: %s has not allowed S3 to invoke it", bucket_name, arn)
                 raise InvalidArgumentError(
                     "Unable to validate the following destination configurations", arn, "Permissions on the destination"
@@ -76,27 +81,15 @@ def install(role_propagation_seconds: float = ROLE_PROPAGATION_SECONDS) -> None:
         return put_notification(backend, bucket_name, notification_config)
 
     def strict_create_bucket(backend, bucket_name, region_name, *args, **kwargs):
-        if not first_bucket.is_set() and backend.account_id != SOMEBODY_ELSE:
-            first_bucket.set()
-            # Somebody else creates it a moment before: moto then answers as S3 does, BucketAlreadyExists.
-            create_bucket(s3_backends[SOMEBODY_ELSE][backend.partition], bucket_name, region_name)
-            logger.info("strict: bucket name %s is taken by account %s (names are global)", bucket_name, SOMEBODY_ELSE)
+        with first_bucket_lock:  # the server is threaded: exactly one name is taken
+            if not first_bucket["taken"] and backend.account_id != SOMEBODY_ELSE:
+                # Somebody else creates it a moment before: moto then answers as S3 does, BucketAlreadyExists.
+                create_bucket(s3_backends[SOMEBODY_ELSE][backend.partition], bucket_name, region_name)
+                first_bucket["taken"] = True
+                logger.info("strict: bucket name %s is taken by account %s (names are global)", bucket_name, SOMEBODY_ELSE)
         return create_bucket(backend, bucket_name, region_name, *args, **kwargs)
 
+    strict_create_function._pixelkit_strict = True
     LambdaBackend.create_function = strict_create_function
     S3Backend.put_bucket_notification_configuration = strict_put_notification
     S3Backend.create_bucket = strict_create_bucket
-
-
-def _lets_s3_invoke(statement: dict, bucket: str) -> bool:
-    principal = statement.get("Principal", {})
-    service = principal.get("Service") if isinstance(principal, dict) else principal
-    if statement.get("Effect") != "Allow" or service != "s3.amazonaws.com":
-        return False
-    source_arns = [
-        value
-        for condition in statement.get("Condition", {}).values()
-        for key, value in condition.items()
-        if key.lower() == "aws:sourcearn"
-    ]
-    return not source_arns or any(arn.endswith(f":::{bucket}") for arn in source_arns)
