@@ -182,6 +182,22 @@ def sync_api_timeout():
     return PlaywrightTimeout
 
 
+def run_all_cells(page) -> None:
+    """Run > Run All Cells, through the menu bar as a learner would."""
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+
+def accept_kernel_dialog(page) -> bool:
+    """Answer JupyterLab's "Select Kernel" dialog with its default (the notebook's own kernel), if it is up."""
+    dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
+    if not dialog.count():
+        return False
+    dialog.locator("button.jp-mod-accept").click()
+    dialog.wait_for(state="detached", timeout=10_000)
+    return True
+
+
 def run_all_and_screenshot(page, url: str, screenshot: Path) -> None:
     """Open the notebook, Run > Run All Cells, wait for the check cell's verdict, check the figure, screenshot."""
     page.goto(url)
@@ -193,17 +209,18 @@ def run_all_and_screenshot(page, url: str, screenshot: Path) -> None:
         page.get_by_role("button", name="No", exact=True).click()
     except sync_api_timeout():
         pass
-    # Run > Run All Cells, through the menu bar as a learner would
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    # Run All only once the notebook's kernel is up: the status bar says "Python 3 (ipykernel) | Idle"
+    page.get_by_text("| Idle").first.wait_for(timeout=90_000)
+    accept_kernel_dialog(page)
+    run_all_cells(page)
     verdict = page.get_by_text("Step 5 works.")
     errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]', has_text="Error")
     deadline = time.monotonic() + 240
-    select_kernel = page.get_by_role("dialog").filter(has_text="Select Kernel")
     while not verdict.count():
-        if select_kernel.count():
-            # Run All before the session has its kernel makes JupyterLab ask: take the notebook's own, as a learner would
-            select_kernel.get_by_role("button", name="Select", exact=True).click()
+        if accept_kernel_dialog(page):
+            # JupyterLab asked which kernel to use and dropped the Run All that made it ask: run all again
+            # (the notebook gives the same result run twice)
+            run_all_cells(page)
         assert not errors.count(), f"a cell failed in JupyterLab: {errors.first.inner_text()}"
         assert time.monotonic() < deadline, "notebook 05 did not finish within 240 s in JupyterLab"
         page.wait_for_timeout(500)
