@@ -10,7 +10,7 @@ import time
 from botocore.exceptions import ClientError
 
 from pixelkit.aws.errors import error_code, error_message, log_and_raise
-from pixelkit.aws.tags import tags_match
+from pixelkit.aws.tags import select_named
 from pixelkit.errors import WorkshopError
 
 logger = logging.getLogger(__name__)
@@ -157,23 +157,10 @@ def get_function_tags(lambda_client, function_arn: str) -> dict[str, str] | None
 
 
 def list_functions(lambda_client, prefix: str, tags: dict[str, str] | None = None) -> list[str]:
-    """The names of the region's functions starting with ``prefix`` (and tagged ``tags``, if given).
-
-    Tags are read only for names with the prefix: a learner may read no one else's.
-    """
-    found = []
-    for page in lambda_client.get_paginator("list_functions").paginate():
-        for function in page["Functions"]:
-            name = function["FunctionName"]
-            if not name.startswith(prefix):
-                continue
-            if tags is None:
-                found.append(name)
-                continue
-            have = get_function_tags(lambda_client, function["FunctionArn"])
-            if have is not None and tags_match(have, tags):
-                found.append(name)
-    return found
+    """The names of the region's functions starting with ``prefix`` (and tagged ``tags``, if given)."""
+    pages = lambda_client.get_paginator("list_functions").paginate()
+    candidates = ((function["FunctionName"], function) for page in pages for function in page["Functions"])
+    return select_named(candidates, prefix, tags, lambda function: get_function_tags(lambda_client, function["FunctionArn"]))
 
 
 def delete_function(lambda_client, function_name: str) -> bool:

@@ -8,7 +8,7 @@ import logging
 from botocore.exceptions import ClientError
 
 from pixelkit.aws.errors import error_code, log_and_raise
-from pixelkit.aws.tags import tag_dict, tag_list, tags_match
+from pixelkit.aws.tags import select_named, tag_dict, tag_list
 
 logger = logging.getLogger(__name__)
 
@@ -84,21 +84,7 @@ def get_role_tags(iam_client, role_name: str) -> dict[str, str] | None:
 
 
 def list_roles(iam_client, prefix: str, tags: dict[str, str] | None = None) -> list[str]:
-    """The names of the roles starting with ``prefix`` (and tagged ``tags``, if given).
-
-    IAM lists no tags, so they are read role by role, and only for names with the prefix:
-    a learner may read no other role's tags (service-linked roles least of all).
-    """
-    found = []
-    for page in iam_client.get_paginator("list_roles").paginate():
-        for role in page["Roles"]:
-            name = role["RoleName"]
-            if not name.startswith(prefix):
-                continue
-            if tags is None:
-                found.append(name)
-                continue
-            have = get_role_tags(iam_client, name)
-            if have is not None and tags_match(have, tags):
-                found.append(name)
-    return found
+    """The names of the roles starting with ``prefix`` (and tagged ``tags``, if given; IAM lists no tags)."""
+    pages = iam_client.get_paginator("list_roles").paginate()
+    candidates = ((role["RoleName"], role) for page in pages for role in page["Roles"])
+    return select_named(candidates, prefix, tags, lambda role: get_role_tags(iam_client, role["RoleName"]))

@@ -7,7 +7,7 @@ import logging
 from botocore.exceptions import ClientError
 
 from pixelkit.aws.errors import error_code, log_and_raise
-from pixelkit.aws.tags import tags_match
+from pixelkit.aws.tags import select_named
 
 logger = logging.getLogger(__name__)
 
@@ -69,13 +69,6 @@ def get_log_group_tags(logs_client, group: dict) -> dict[str, str] | None:
 
 def list_log_groups(logs_client, prefix: str, tags: dict[str, str] | None = None) -> list[str]:
     """The names of the log groups starting with ``prefix`` (and tagged ``tags``, if given)."""
-    found = []
-    for page in logs_client.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix):
-        for group in page["logGroups"]:
-            if tags is None:
-                found.append(group["logGroupName"])
-                continue
-            have = get_log_group_tags(logs_client, group)
-            if have is not None and tags_match(have, tags):
-                found.append(group["logGroupName"])
-    return found
+    pages = logs_client.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix)
+    candidates = ((group["logGroupName"], group) for page in pages for group in page["logGroups"])
+    return select_named(candidates, prefix, tags, lambda group: get_log_group_tags(logs_client, group))

@@ -7,7 +7,7 @@ import logging
 from botocore.exceptions import ClientError
 
 from pixelkit.aws.errors import error_code, log_and_raise
-from pixelkit.aws.tags import tag_dict, tag_list, tags_match
+from pixelkit.aws.tags import select_named, tag_dict, tag_list
 from pixelkit.errors import WorkshopError
 
 logger = logging.getLogger(__name__)
@@ -95,18 +95,13 @@ def get_bucket_tags(s3_client, bucket: str) -> dict[str, str] | None:
 
 
 def list_buckets(s3_client, prefix: str, tags: dict[str, str] | None = None, region: str | None = None) -> list[str]:
-    """The names of the buckets starting with ``prefix`` (in ``region``, and tagged ``tags``, if given).
-
-    Tags are read only for names with the prefix: a learner may read no one else's.
-    """
-    found = []
-    for bucket in s3_client.list_buckets().get("Buckets", []):
-        name = bucket["Name"]
-        if not name.startswith(prefix) or (region and bucket.get("BucketRegion") not in (None, region)):
-            continue
-        if tags is None or tags_match(get_bucket_tags(s3_client, name), tags):
-            found.append(name)
-    return found
+    """The names of the buckets starting with ``prefix`` (in ``region``, and tagged ``tags``, if given)."""
+    candidates = (
+        (bucket["Name"], bucket)
+        for bucket in s3_client.list_buckets().get("Buckets", [])
+        if not region or bucket.get("BucketRegion") in (None, region)
+    )
+    return select_named(candidates, prefix, tags, lambda bucket: get_bucket_tags(s3_client, bucket["Name"]))
 
 
 def empty_bucket(s3_client, bucket: str) -> int:
