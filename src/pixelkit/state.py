@@ -77,10 +77,15 @@ class State:
 
     @property
     def tags(self) -> dict[str, str]:
-        tags = {TAG_WORKSHOP: WORKSHOP_TAG, TAG_RUN: self.suffix}
-        if self.student:
-            tags[TAG_STUDENT] = self.student
-        return tags
+        return {**kit_tags(self.student), TAG_RUN: self.suffix}
+
+
+def kit_tags(student: str | None = None) -> dict[str, str]:
+    """The tags that mark the kit's resources (one student's, when a name is given)."""
+    tags = {TAG_WORKSHOP: WORKSHOP_TAG}
+    if student:
+        tags[TAG_STUDENT] = student
+    return tags
 
 
 def state_path(student: str | None = None) -> Path:

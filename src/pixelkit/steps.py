@@ -15,7 +15,7 @@ from pixelkit import package as packaging
 from pixelkit.aws import functions, iam, logs, s3
 from pixelkit.errors import WorkshopError
 from pixelkit.policies import render_policy, trust_policy
-from pixelkit.state import NAME_PREFIX, TAG_STUDENT, TAG_WORKSHOP, WORKSHOP_TAG, forget_state, new_suffix, state_path
+from pixelkit.state import NAME_PREFIX, WORKSHOP_TAG, forget_state, kit_tags, new_suffix, state_path
 from pixelkit.workshop import Workshop
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ def deploy_function(ws: Workshop, architecture: str = "x86_64") -> dict:
         raise WorkshopError("The function needs its role: run step 2 (create the role) first.")
     logger.info("Step 3: function %s (%s, %s)", state.function_name, packaging.RUNTIME, architecture)
     package = packaging.build_package(packaging.RUNTIME, architecture)
+    code = package.read_bytes()
     lam = ws.client("lambda")
     # The log group first, so that it is tagged and its logs expire after a week.
     created = logs.create_log_group(ws.client("logs"), state.log_group, state.tags)
@@ -119,7 +120,7 @@ def deploy_function(ws: Workshop, architecture: str = "x86_64") -> dict:
                 "Runtime": packaging.RUNTIME,
                 "Handler": packaging.HANDLER,
                 "Role": state.role_arn,
-                "Code": {"ZipFile": package.read_bytes()},
+                "Code": {"ZipFile": code},
                 "Architectures": [architecture],
                 "Description": "Pixelates each image put into the source bucket (pixelation workshop).",
                 "Tags": state.tags,
@@ -132,11 +133,11 @@ def deploy_function(ws: Workshop, architecture: str = "x86_64") -> dict:
         # The package holds native Pillow for one architecture: code and architecture change together.
         current_architecture = config.get("Architectures", ["x86_64"])
         if current_architecture != [architecture]:
-            response = functions.update_function_code(lam, state.function_name, package.read_bytes(), architecture)
+            response = functions.update_function_code(lam, state.function_name, code, architecture)
             logger.info("  updated the code of %s and its architecture %s -> %s",
                         state.function_name, ", ".join(current_architecture), architecture)
-        elif config.get("CodeSha256") != _base64_sha256(package.read_bytes()):
-            response = functions.update_function_code(lam, state.function_name, package.read_bytes())
+        elif config.get("CodeSha256") != _base64_sha256(code):
+            response = functions.update_function_code(lam, state.function_name, code)
             logger.info("  updated the code of %s", state.function_name)
         else:
             _said(False, f"function {state.function_name} with this code")
@@ -298,14 +299,6 @@ def _teardown(ws: Workshop, found: dict[str, list[str]], trigger_buckets: list[s
     for bucket in found["buckets"]:
         done(s3.delete_bucket(s3_client, bucket), f"bucket {bucket} and every object in it")
     return removed
-
-
-def kit_tags(student: str | None = None) -> dict[str, str]:
-    """The tags that mark the kit's resources (one student's, when a name is given)."""
-    tags = {TAG_WORKSHOP: WORKSHOP_TAG}
-    if student:
-        tags[TAG_STUDENT] = student
-    return tags
 
 
 def kit_prefix(student: str | None = None) -> str:
