@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pixelkit import steps
-from pixelkit.errors import WorkshopError
+from pixelkit.errors import WorkshopError, explain
 from pixelkit.state import check_student, students_with_state
 from pixelkit.workshop import open_workshop
 
@@ -51,8 +51,7 @@ def student_names(students: str | None = None, count: int | None = None) -> list
 
 
 def _explain(error: Exception) -> str:
-    from pixelkit.cli import explain
-
+    """The first line of the learner's message: one row of the summary table."""
     return explain(error).splitlines()[0]
 
 

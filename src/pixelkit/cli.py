@@ -14,11 +14,10 @@ import logging
 import sys
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from pixelkit import pipeline, steps
-from pixelkit.aws.errors import error_code, error_message
-from pixelkit.errors import WorkshopError
+from pixelkit.errors import WorkshopError, explain
 from pixelkit.paths import output_dir, sample_images
 from pixelkit.state import check_student, current_student, state_path
 from pixelkit.workshop import Workshop, configure_console_logging, open_workshop
@@ -193,38 +192,6 @@ def build_parser() -> argparse.ArgumentParser:
     emulator = sub.add_parser("emulator", help="serve the local AWS emulator on 127.0.0.1:4566", add_help=False)
     emulator.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
-
-
-_DENIED = ("Your AWS identity lacks a permission for this: policies/learner-policy.json lists what the "
-           "kit needs (the README says more).")
-_GONE = ("A resource of this run is not there. If the emulator was restarted, it forgot everything: "
-         "run `make setup` again. `make status` shows what exists.")
-
-
-def explain(error: Exception) -> str:
-    """One message a learner can act on, for the errors a run can meet."""
-    if isinstance(error, WorkshopError):
-        return str(error)
-    if isinstance(error, NoCredentialsError):
-        return ("No AWS credentials were found for --target aws. Run `aws configure` (or set AWS_PROFILE), "
-                "or leave out --target aws to use the local emulator.")
-    if isinstance(error, NoRegionError):
-        return "No AWS region is set: `export AWS_REGION=us-east-1` (or the region you use)."
-    if isinstance(error, ClientError):
-        code = error_code(error)
-        hint = {
-            "AccessDenied": _DENIED,
-            "AccessDeniedException": _DENIED,
-            "ExpiredToken": "Your AWS session has expired: sign in again (e.g. `aws sso login`).",
-            "InvalidClientTokenId": "Your AWS credentials are not valid: check `aws sts get-caller-identity`.",
-            "NoSuchBucket": _GONE,
-            "ResourceNotFoundException": _GONE,
-            "NoSuchEntity": _GONE,
-        }.get(code, "Run the same command again; every step is safe to repeat. If it fails again, run `make cleanup`.")
-        return f"AWS said {code}: {error_message(error)}\n{hint}"
-    if isinstance(error, BotoCoreError):
-        return f"{error}\nIs the endpoint reachable? For the local target, start it with `make emulator`."
-    raise error
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ from IPython.display import Image, Markdown, display
 
 from pixelkit import checks
 from pixelkit.aws import functions, s3
-from pixelkit.errors import WorkshopError
+from pixelkit.errors import WorkshopError, explain
 from pixelkit.paths import KIT_ROOT, sample_images
 from pixelkit.state import state_path
 from pixelkit.workshop import Workshop, configure_console_logging, open_workshop
@@ -28,15 +28,9 @@ from pixelkit.workshop import Workshop, configure_console_logging, open_workshop
 
 # The first cell ----------------------------------------------------------------------------------
 
-def _explain(error: Exception) -> str:
-    from pixelkit.cli import explain
-
-    return explain(error)
-
-
 def _short_error(shell, etype, value, tb, tb_offset=None):
     """Show a learner's error as its message alone (it says what to do), not as a stack trace."""
-    lines = _explain(value).splitlines() or [etype.__name__]
+    lines = explain(value).splitlines() or [etype.__name__]
     stb = [f"\x1b[1;31m{etype.__name__}:\x1b[0m {lines[0]}", *lines[1:]]
     # IPython drops what a custom handler returns: the handler must show it itself.
     shell._showtraceback(etype, value, stb)
