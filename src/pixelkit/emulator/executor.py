@@ -1,291 +1,382 @@
-"""Runs deployed Lambda functions for moto, which would need Docker to do it.
+"""The emulator's Lambda service: moto keeps the functions, this runs them as Lambda does.
 
-Moto stores a function's zip but can only run it in a Docker container, and a
-classroom laptop (or this kit's CI) often has none. This executor runs the zip
-that step 3 uploaded in a child process of this Python (see ``runner.py``),
-with the function's handler, environment variables and timeout, and with its
-AWS endpoint pointed back at the emulator. It writes START, the function's own
-lines, END and REPORT to ``/aws/lambda/<function>`` as Lambda does.
+moto stores a function's configuration and zip but can only run it in Docker, which a classroom
+laptop (or this kit's CI) often lacks. This module puts Lambda's invoke path in its place:
 
-S3 invokes functions asynchronously: an upload returns at once and the function
-runs on a worker thread, retried twice on error as Lambda retries async events.
+- ``Invoke`` (``RequestResponse``) runs the function in a warm execution environment
+  (``environments.py``) and answers with its result, or with ``FunctionError: Unhandled`` and the
+  error payload; ``InvocationType=Event`` answers 202 and queues (``async_invocations.py``);
+  ``DryRun`` answers 204 and runs nothing.
+  (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)
+- At most N environments run at once (``--max-environments``, default the number of cores); a
+  function's reserved concurrency (``PutFunctionConcurrency``) is honoured: synchronous calls beyond
+  it get ``TooManyRequestsException``, asynchronous events wait.
+  (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
+- CreateFunction and UpdateFunctionCode/Configuration refuse what Lambda refuses: an unsupported
+  runtime (``runtimes.py``), a package over the size limits (``deployment_packages.py``).
+- S3 events arrive through ``s3_events.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
+import base64
 import json
 import logging
-import math
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
-import zipfile
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
-from packaging.tags import Tag, sys_tags
+from pixelkit.emulator import deployment_packages, runtimes, s3_events
+from pixelkit.emulator.async_invocations import AsyncEvent, AsyncInvocations
+from pixelkit.emulator.environments import ExecutionEnvironment, FunctionConfig, Outcome
 
 logger = logging.getLogger("pixelkit.emulator")
 
-RUNNER = Path(__file__).with_name("runner.py")
-# Lambda retries a failed asynchronous invocation twice, after about 1 and 2 minutes.
-# The emulator keeps the count and shortens the waits, so that a class sees the outcome.
-ASYNC_RETRY_DELAYS = (1.0, 2.0)
+IDLE_SECONDS = 300.0  # Lambda keeps an idle environment for minutes; so does the emulator
+LOG_TAIL_BYTES = 4096
+SCRATCH_PREFIX = "pixelkit-lambda-"
+# Kept out of every function's environment: Lambda sets them itself.
+RESERVED_VARIABLES = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+}
 
 
-@dataclass
-class Invocation:
-    request_id: str
-    ok: bool
-    timed_out: bool
-    payload: object
-    lines: list[str]
+class LambdaError(Exception):
+    """An error of Lambda's API, raised inside moto so that it answers as Lambda would."""
+
+
+def _rest_error(code: str, message: str, status: int = 400):
+    from moto.core.exceptions import JsonRESTError
+
+    error = JsonRESTError(code, message)
+    error.code = status
+    return error
 
 
 class LocalLambdaExecutor:
-    def __init__(self, endpoint_url: str, workers: int = 4, retry_delays=ASYNC_RETRY_DELAYS):
+    def __init__(self, endpoint_url: str, max_environments: int | None = None, cold: bool = False,
+                 retry_delays=None, idle_seconds: float = IDLE_SECONDS, lenient: bool = False):
         self.endpoint_url = endpoint_url
-        self.retry_delays = retry_delays
-        self.code_root = Path(tempfile.mkdtemp(prefix="pixelkit-lambda-code-"))
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
-        self._unpack_lock = threading.Lock()
-        self._local_tags = {str(tag) for tag in sys_tags()}
+        self.max_environments = max_environments or os.cpu_count() or 2
+        self.cold = cold
+        self.lenient = lenient
+        self.idle_seconds = idle_seconds
+        clean_stale_scratch()
+        self.scratch_root = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+        (self.scratch_root / "pid").write_text(str(os.getpid()))
+        self.code_store = deployment_packages.CodeStore(self.scratch_root)
+        self._environments: list[ExecutionEnvironment] = []
+        self._starting: dict[str, int] = {}
+        self._cond = threading.Condition()
+        self._said: set[str] = set()
+        self._layers_lock = threading.Lock()
+        self.async_queue = AsyncInvocations(self, self.max_environments,
+                                            retry_delays if retry_delays is not None else (1.0, 2.0))
+        self._stopped = threading.Event()
+        threading.Thread(target=self._reap_idle, daemon=True, name="lambda-reaper").start()
 
     # Wiring into moto ----------------------------------------------------------------------
 
     def install(self) -> None:
-        """Replace moto's Docker runner and make S3's calls to Lambda asynchronous."""
-        from moto.awslambda.models import LambdaFunction
-        from moto.s3 import notifications
+        from moto.awslambda.models import LambdaBackend, LambdaFunction
 
         executor = self
 
-        def _invoke_lambda(function, event=None):
-            if isinstance(event, str):
-                event = json.loads(event or "{}")
-            result = executor.invoke(function, event or {})
-            body = json.dumps(result.payload)
-            return body, not result.ok, "\n".join(result.lines)
+        def invoke(function, body, request_headers, response_headers):
+            return executor.invoke(function, body, request_headers, response_headers)
 
-        LambdaFunction._invoke_lambda = _invoke_lambda
-        notifications._invoke_awslambda = self.submit_s3_event
+        create_function = LambdaBackend.create_function
+        update_code = LambdaFunction.update_function_code
+        update_configuration = LambdaFunction.update_configuration
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        shutil.rmtree(self.code_root, ignore_errors=True)
+        def checked_create_function(backend, spec):
+            _check_spec(spec, "CreateFunction")
+            function = create_function(backend, spec)
+            function.dead_letter_target = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
+            return function
 
-    def submit_s3_event(self, account_id: str, event_body: dict, fn_arn: str, region_name: str) -> None:
-        delivery = self._pool.submit(self._deliver_async, account_id, region_name, fn_arn, _complete_s3_event(event_body, account_id))
-        delivery.add_done_callback(_log_delivery_failure)
+        def checked_update_code(function, spec):
+            _check_spec({"Code": spec}, "UpdateFunctionCode")
+            return update_code(function, spec)
 
-    def _deliver_async(self, account_id, region_name, fn_arn, event) -> None:
-        from moto.awslambda.utils import get_backend
+        def checked_update_configuration(function, spec):
+            _check_spec(spec, "UpdateFunctionConfiguration")
+            if "DeadLetterConfig" in spec:
+                function.dead_letter_target = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
+            return update_configuration(function, spec)
 
-        key = event["Records"][0]["s3"]["object"]["key"]
-        for attempt, delay in enumerate((0.0, *self.retry_delays)):
-            time.sleep(delay)
-            try:
-                function = get_backend(account_id, region_name).get_function(fn_arn)
-            except Exception:
-                logger.warning("S3 event for %s dropped: function %s no longer exists", key, fn_arn.rsplit(":", 1)[-1])
-                return
-            result = self.invoke(function, event)
-            outcome = "ok" if result.ok else ("timed out" if result.timed_out else "error")
-            logger.info("lambda %s <- s3 %s: %s%s", function.function_name, key, outcome,
-                        f" (attempt {attempt + 1})" if attempt else "")
-            if result.ok:
-                return
-        logger.warning("lambda %s gave up on %s after %d attempts", function.function_name, key, attempt + 1)
+        LambdaFunction.invoke = invoke
+        LambdaBackend.create_function = checked_create_function
+        LambdaFunction.update_function_code = checked_update_code
+        LambdaFunction.update_configuration = checked_update_configuration
+        s3_events.install(self)
 
-    # Running one invocation ----------------------------------------------------------------
+    # The Invoke API --------------------------------------------------------------------------
 
-    def invoke(self, function, event: dict) -> Invocation:
-        request_id = str(uuid.uuid4())
-        code_dir, notes = self.unpack(function.code_bytes)
-        stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
-        handle, result_name = tempfile.mkstemp(prefix="pixelkit-result-", suffix=".json")
-        os.close(handle)  # the runner writes it; keeping it open would leak a descriptor per invocation
-        result_path = Path(result_name)
-        timeout = float(function.timeout or 3)
-        env = self._environment(function, stream)
-        job = {"handler": function.handler, "event": event, "request_id": request_id,
-               "timeout": timeout, "result_path": str(result_path)}
-        started = time.monotonic()
-        process = subprocess.Popen(
-            [sys.executable, str(RUNNER)], cwd=code_dir, env=env, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )
-        timed_out = False
+    def invoke(self, function, body, request_headers, response_headers) -> bytes:
+        headers = {k.lower(): v for k, v in dict(request_headers or {}).items()}
+        kind = headers.get("x-amz-invocation-type", "RequestResponse")
+        payload = body.encode() if isinstance(body, str) else (body or b"")
+        if not payload:
+            payload = b"{}"
         try:
-            output, _ = process.communicate(json.dumps(job), timeout=timeout + 1.0)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-            timed_out = True
-        wall_ms = (time.monotonic() - started) * 1000
+            json.loads(payload)
+        except ValueError as error:
+            raise _rest_error("InvalidRequestContentException",
+                              f"Could not parse request body into json: Could not parse payload into json: {error}")
+        if kind == "DryRun":
+            return b""
+        if kind == "Event":
+            self.async_queue.submit(AsyncEvent(function.function_arn, function.account_id, function.region, payload,
+                                               trace_id=s3_events.new_trace(function.function_arn)[0],
+                                               description="an Event invocation"))
+            return b""
+        outcome = self.run(function, payload, str(uuid.uuid4()), s3_events.new_trace(function.function_arn)[0],
+                           wait=False)
+        response_headers["x-amz-executed-version"] = "$LATEST"
+        if not outcome.ok:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        if headers.get("x-amz-log-type") == "Tail":
+            tail = "\n".join(outcome.log_tail).encode()[-LOG_TAIL_BYTES:]
+            response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
+        return outcome.payload
+
+    # Running: environments, concurrency ------------------------------------------------------
+
+    def run(self, function, payload: bytes, request_id: str, trace_id: str | None, wait: bool) -> Outcome:
+        environment = self._acquire(function, wait)
         try:
-            result = json.loads(result_path.read_text() or "{}")
-        except ValueError:
-            result = {}
-        result_path.unlink(missing_ok=True)
+            return environment.invoke(request_id, payload, trace_id or s3_events.new_trace(function.function_arn)[0])
+        finally:
+            self._release(environment)
 
-        lines = [f"START RequestId: {request_id} Version: $LATEST"]
-        lines += [f"EMULATOR NOTE: {note}" for note in notes]
-        lines += output.splitlines()
-        if timed_out:
-            lines.append(f"{_utc_now()} {request_id} Task timed out after {timeout:.2f} seconds")
-        elif not result:
-            lines.append(f"[ERROR] Runtime.ExitError: RequestId: {request_id} Error: Runtime exited with error: exit status {process.returncode}")
-        lines.append(f"END RequestId: {request_id}")
-        duration = timeout * 1000 if timed_out else result.get("duration_ms", wall_ms)
-        report = (
-            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {math.ceil(duration)} ms\t"
-            f"Memory Size: {function.memory_size} MB\tMax Memory Used: {math.ceil(result.get('max_rss_mb', 0))} MB"
-        )
-        if "init_ms" in result:
-            report += f"\tInit Duration: {result['init_ms']:.2f} ms"
-        lines.append(report)
-        self._write_logs(function, stream, lines)
+    def _acquire(self, function, wait: bool) -> ExecutionEnvironment:
+        config = FunctionConfig.of(function)
+        with self._cond:
+            while True:
+                if self._stopped.is_set():
+                    raise _rest_error("ServiceException", "The emulator is shutting down.", 500)
+                mine = [e for e in self._environments if e.config.function_arn == config.function_arn and not e.dead]
+                for stale in [e for e in mine if not e.busy and e.config != config]:
+                    stale.retire("its function changed")
+                mine = [e for e in mine if not e.dead]
+                reserved = function.reserved_concurrency
+                busy = sum(1 for e in mine if e.busy) + self._starting.get(config.function_arn, 0)
+                if reserved is not None and busy >= int(reserved):
+                    if not wait:
+                        raise _rest_error("TooManyRequestsException", "Rate Exceeded.", 429)
+                    self._cond.wait(0.5)
+                    continue
+                idle = [e for e in mine if not e.busy and e.config == config]
+                if idle and not self.cold:
+                    environment = max(idle, key=lambda e: e.last_used)
+                    environment.busy = True
+                    return environment
+                live = len([e for e in self._environments if not e.dead]) + sum(self._starting.values())
+                if live >= self.max_environments:
+                    spare = [e for e in self._environments if not e.busy and not e.dead]
+                    if spare:
+                        min(spare, key=lambda e: e.last_used).retire("room for another function")
+                        continue
+                    self._cond.wait(0.5)
+                    continue
+                self._starting[config.function_arn] = self._starting.get(config.function_arn, 0) + 1
+                break
+        try:
+            environment = ExecutionEnvironment(self, function, config)
+        except Exception as error:
+            logger.error("lambda %s: could not start an execution environment: %s", config.function_name, error)
+            raise _rest_error("ServiceException", f"The emulator could not start the function: {error}", 500)
+        finally:
+            with self._cond:
+                self._starting[config.function_arn] -= 1
+                self._cond.notify_all()
+        with self._cond:
+            environment.busy = True
+            self._environments.append(environment)
+        return environment
 
-        ok = bool(result.get("ok")) and not timed_out
-        if ok:
-            payload = result.get("payload")
-        elif timed_out:
-            payload = {"errorMessage": f"{_utc_now()} {request_id} Task timed out after {timeout:.2f} seconds"}
-        else:
-            payload = {"errorType": result.get("error_type", "Runtime.ExitError"),
-                       "errorMessage": result.get("error", f"Runtime exited with status {process.returncode}")}
-        return Invocation(request_id, ok, timed_out, payload, lines)
+    def _release(self, environment: ExecutionEnvironment) -> None:
+        if self.cold and not environment.dead:
+            environment.retire("cold mode")
+        with self._cond:
+            environment.busy = False
+            self._cond.notify_all()
 
-    def _environment(self, function, stream: str) -> dict[str, str]:
-        """Lambda's environment, not the emulator's: the function sees what it would see on AWS."""
-        env = {key: value for key, value in os.environ.items() if key in ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR")}
-        env.update({str(k): str(v) for k, v in (function.environment_vars or {}).items()})
+    def forget(self, environment: ExecutionEnvironment) -> None:
+        with self._cond:
+            if environment in self._environments:
+                self._environments.remove(environment)
+            self._cond.notify_all()
+
+    def _reap_idle(self) -> None:
+        while not self._stopped.wait(min(10.0, self.idle_seconds)):
+            now = time.monotonic()
+            with self._cond:
+                idle = [e for e in self._environments if not e.busy and now - e.last_used > self.idle_seconds]
+            for environment in idle:
+                environment.retire("idle")
+            with self._cond:
+                for environment in list(self._environments):
+                    if not environment.busy and self.find_function(environment.config.function_arn,
+                                                                   environment.config.account_id,
+                                                                   environment.config.region) is None:
+                        environment.retire("its function was deleted")
+
+    # What environments need from the service --------------------------------------------------
+
+    def function_environment(self, function, config: FunctionConfig, stream: str) -> dict[str, str]:
+        """Lambda's variables and the function's own; nothing of the emulator's environment."""
+        env = {k: v for k, v in config.variables if k not in RESERVED_VARIABLES}
         env.update({
-            "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+            "AWS_LAMBDA_FUNCTION_NAME": config.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.function_name}",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.function_name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.run_time}",
-            "AWS_REGION": function.region,
-            "AWS_DEFAULT_REGION": function.region,
-            "LAMBDA_TASK_ROOT": "/var/task",
-            "_HANDLER": function.handler,
-            "TZ": ":UTC",
-            "PIXELKIT_FUNCTION_ARN": function.function_arn,
-            # The function's boto3 calls come back to this emulator, with its role's (dummy) credentials.
+            "AWS_REGION": config.region,
+            "AWS_DEFAULT_REGION": config.region,
+            # The function's AWS calls come back to this emulator (on AWS they go to AWS's endpoints).
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONUNBUFFERED": "1",
         })
+        env.update(role_credentials(function))
         return env
 
-    def _write_logs(self, function, stream: str, lines: list[str]) -> None:
+    def write_logs(self, config: FunctionConfig, stream: str, lines: list[str]) -> None:
+        if not lines:
+            return
+        function = self.find_function(config.function_arn, config.account_id, config.region)
+        if function is None:  # a function deleted mid-invocation must not bring its log group back
+            return
+        backend = function.logs_backend
+        group = f"/aws/lambda/{config.function_name}"
+        try:
+            backend.ensure_log_group(group)
+            if stream not in backend.groups[group].streams:
+                backend.create_log_stream(group, stream)
+            now = int(time.time() * 1000)
+            backend.put_log_events(group, stream, [{"timestamp": now, "message": line} for line in lines])
+        except Exception as error:
+            logger.warning("lambda %s: could not write its log: %s", config.function_name, error)
+
+    def write_logs_for(self, function, lines: list[str]) -> None:
+        stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
+        self.write_logs(FunctionConfig.of(function), stream, lines)
+
+    def layers_dir(self, function, runtime_env, architecture: str) -> Path | None:
+        arns = [layer["Arn"] for layer in function.layers or []]
+        if not arns:
+            return None
         from moto.awslambda.utils import get_backend
 
-        try:  # an invocation that ends after its function was deleted must not bring the log group back
-            get_backend(function.account_id, function.region).get_function(function.function_name)
+        target = self.scratch_root / ("opt-" + uuid.uuid5(uuid.NAMESPACE_URL, "|".join(arns)).hex)
+        with self._layers_lock:
+            if not target.exists():
+                staging = Path(tempfile.mkdtemp(dir=self.scratch_root))
+                backend = get_backend(function.account_id, function.region)
+                for arn in arns:
+                    layer = backend.get_layer_version_by_arn(arn)
+                    if layer is not None:
+                        import io
+                        import zipfile
+
+                        with zipfile.ZipFile(io.BytesIO(layer.code_bytes)) as archive:
+                            archive.extractall(staging)
+                staging.rename(target)
+        return target
+
+    def find_function(self, arn: str, account_id: str, region: str):
+        from moto.awslambda.utils import get_backend
+
+        try:
+            return get_backend(account_id, region).get_function(arn)
         except Exception:
-            logger.info("function %s is gone; its last log lines:\n%s", function.function_name, "\n".join(lines))
-            return
-        group = f"/aws/lambda/{function.function_name}"
-        backend = function.logs_backend
-        backend.ensure_log_group(group)
-        backend.create_log_stream(group, stream)
-        now = int(time.time() * 1000)
-        backend.put_log_events(group, stream, [{"timestamp": now, "message": line} for line in lines if line])
+            return None
 
-    # Unpacking the deployment package -------------------------------------------------------
+    def s3_invoke_refusal(self, function, bucket: str, account_id: str) -> str | None:
+        """Why S3 may not invoke this function for this bucket (its resource policy), or None."""
+        if self.lenient:
+            return None
+        from pixelkit.aws.functions import s3_may_invoke
 
-    def unpack(self, code_bytes: bytes) -> tuple[Path, list[str]]:
-        """Unpack a zip once per content; leave out native packages that cannot load here.
+        try:
+            policy = json.loads(function.policy.get_policy()["Policy"]) if function.policy else {}
+            statements = policy.get("Statement", [])
+        except Exception:
+            statements = []
+        if s3_may_invoke(statements, bucket):
+            return None
+        return (f"its resource policy does not let s3.amazonaws.com invoke it for arn:aws:s3:::{bucket} "
+                "(add it with lambda add-permission, as step 4 does)")
 
-        The notes on what was left out come back with the first invocation of a package
-        only, the way Lambda reports its INIT phase once per execution environment.
-        """
-        target = self.code_root / hashlib.sha256(code_bytes).hexdigest()[:16]
-        with self._unpack_lock:
-            if target.exists():
-                return target, []
-            notes = self._extract(code_bytes, target)
-        for note in notes:
+    def say_once(self, note: str) -> None:
+        if note not in self._said:
+            self._said.add(note)
             logger.warning("%s", note)
-        return target, notes
 
-    def _extract(self, code_bytes: bytes, target: Path) -> list[str]:
-        import io
-
-        notes = []
-        staging = Path(tempfile.mkdtemp(dir=self.code_root))
-        with zipfile.ZipFile(io.BytesIO(code_bytes)) as archive:
-            names = archive.namelist()
-            skipped: set[str] = set()
-            for wheel_file in [n for n in names if n.endswith(".dist-info/WHEEL")]:
-                dist_info = wheel_file.rsplit("/", 1)[0]
-                tags = [
-                    line.split(":", 1)[1].strip()
-                    for line in archive.read(wheel_file).decode().splitlines()
-                    if line.startswith("Tag:")
-                ]
-                if any(tag in self._local_tags for tag in tags) or all(_is_pure(tag) for tag in tags):
-                    continue
-                record = f"{dist_info}/RECORD"
-                owned = {line.split(",", 1)[0] for line in archive.read(record).decode().splitlines() if line} if record in names else set()
-                skipped |= owned | {n for n in names if n.startswith(dist_info + "/")}
-                project = dist_info.split("/")[-1].removesuffix(".dist-info").rsplit("-", 1)[0]
-                try:
-                    local = f"this environment's {project} {metadata.version(project)}"
-                except metadata.PackageNotFoundError:
-                    local = f"nothing (there is no {project} installed here either)"
-                notes.append(
-                    f"the package's {dist_info.removesuffix('.dist-info')} is built for {tags[0] if tags else '?'}, "
-                    f"which this Python {sys.version_info.major}.{sys.version_info.minor} cannot load; "
-                    f"the function runs with {local} instead. Its own code is the deployed code."
-                )
-            for name in names:
-                if name not in skipped and not name.endswith("/"):
-                    archive.extract(name, staging)
-        staging.rename(target)
-        return notes
+    def shutdown(self) -> list[str]:
+        """Stop every environment; one line for each event left unrun. Removes the scratch folder."""
+        self._stopped.set()
+        left = self.async_queue.shutdown()
+        with self._cond:
+            environments = list(self._environments)
+        for environment in environments:
+            environment.retire("emulator stopped")
+        shutil.rmtree(self.scratch_root, ignore_errors=True)
+        return left
 
 
-def _log_delivery_failure(delivery) -> None:
-    """An event lost to a bug in the emulator is said on its console, not dropped in silence."""
-    if not delivery.cancelled() and delivery.exception() is not None:
-        logger.error("S3 event delivery failed: %r", delivery.exception(), exc_info=delivery.exception())
+def role_credentials(function) -> dict[str, str]:
+    """The function's credentials: its role's session where IAM enforcement provides one."""
+    try:
+        from pixelkit.emulator.identity import role_credentials as from_role
+    except ImportError:
+        return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+    return from_role(function)
 
 
-def _is_pure(tag: str) -> bool:
-    parsed = Tag(*tag.split("-"))
-    return parsed.abi == "none" and parsed.platform == "any"
+def _check_spec(spec: dict, operation: str) -> None:
+    """Refuse at the API what Lambda refuses, with its code and message."""
+    if "Runtime" in spec or operation == "CreateFunction":
+        if spec.get("PackageType", "Zip") == "Zip":
+            try:
+                runtimes.check_runtime(spec.get("Runtime"))
+            except runtimes.RuntimeRefused as refused:
+                raise _rest_error(refused.code, refused.message)
+    variables = ((spec.get("Environment") or {}).get("Variables") or {})
+    reserved = sorted(set(variables) & RESERVED_VARIABLES)
+    if reserved:
+        raise _rest_error("InvalidParameterValueException",
+                          "Lambda was unable to configure your environment variables because the environment "
+                          "variables you have provided contains reserved keys that are currently not supported "
+                          f"for modification. Reserved keys used in this request: {', '.join(reserved)}")
+    code = spec.get("Code") or {}
+    if code.get("ZipFile"):
+        zip_bytes = code["ZipFile"]
+        if isinstance(zip_bytes, str):
+            zip_bytes = base64.b64decode(zip_bytes)
+        try:
+            deployment_packages.check_package(zip_bytes, operation)
+        except deployment_packages.PackageRefused as refused:
+            raise _rest_error(refused.code, refused.message, refused.status)
 
 
-def _utc_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() * 1000) % 1000:03d}Z"
-
-
-def _complete_s3_event(event: dict, account_id: str) -> dict:
-    """Add the fields of a real S3 event that moto leaves out, so learners see the real shape."""
-    for record in event.get("Records", []):
-        record.setdefault("userIdentity", {"principalId": f"AWS:{account_id}"})
-        record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
-        record.setdefault("responseElements", {
-            "x-amz-request-id": uuid.uuid4().hex[:16].upper(),
-            "x-amz-id-2": uuid.uuid4().hex,
-        })
-        s3 = record.get("s3", {})
-        s3.get("bucket", {}).setdefault("ownerIdentity", {"principalId": account_id})
-        s3.get("object", {}).setdefault("sequencer", f"{time.time_ns():X}"[:18])
-    return event
+def clean_stale_scratch() -> None:
+    """Remove what an emulator killed before it could clean up left in the temp folder."""
+    for folder in Path(tempfile.gettempdir()).glob(SCRATCH_PREFIX + "*"):
+        try:
+            pid = int((folder / "pid").read_text())
+            os.kill(pid, 0)
+            continue  # its emulator still runs
+        except (OSError, ValueError):
+            pass
+        shutil.rmtree(folder, ignore_errors=True)

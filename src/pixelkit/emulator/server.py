@@ -50,7 +50,8 @@ def _check_port_free(port: int) -> None:
 class Emulator:
     """The server and its executor; ``port=0`` picks a free port (the tests use that)."""
 
-    def __init__(self, port: int = DEFAULT_PORT, verbose: bool = False, strict: bool = False):
+    def __init__(self, port: int = DEFAULT_PORT, verbose: bool = False, strict: bool = False,
+                 max_environments: int | None = None, cold: bool = False):
         # Moto reads these when it is imported: keep its IAM small and its account the usual one.
         os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -64,7 +65,7 @@ class Emulator:
         self._server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
         self.port = self._server.server_address[1]
         self.url = f"http://{HOST}:{self.port}"
-        self.executor = LocalLambdaExecutor(self.url)
+        self.executor = LocalLambdaExecutor(self.url, max_environments=max_environments, cold=cold)
         self.executor.install()
         if strict:
             from pixelkit.emulator import strict as strict_mode
@@ -81,11 +82,11 @@ class Emulator:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self) -> list[str]:
         self._server.shutdown()
         if self._thread:
             self._thread.join()
-        self.executor.shutdown()
+        return self.executor.shutdown()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -97,10 +98,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--strict", action="store_true",
                         default=os.environ.get("WORKSHOP_EMULATOR_STRICT", "") not in ("", "0"),
                         help="behave like AWS where it is stricter than moto (see pixelkit/emulator/strict.py)")
+    parser.add_argument("--max-environments", type=int, default=None,
+                        help="execution environments running at once (default: the number of cores)")
+    parser.add_argument("--cold", action="store_true",
+                        help="a fresh execution environment for every invocation (the benchmark's baseline)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
     try:
-        emulator = Emulator(args.port, args.verbose, args.strict)
+        emulator = Emulator(args.port, args.verbose, args.strict, args.max_environments, args.cold)
     except WorkshopError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
@@ -127,7 +132,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        emulator.executor.shutdown()
+        for line in emulator.executor.shutdown():
+            print(line, flush=True)
         print("Emulator stopped; everything it held is gone.", flush=True)
 
 

@@ -1,0 +1,404 @@
+"""Execution environments: a function's runtime process, initialised once and reused while warm.
+
+AWS behaviour followed (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
+an environment is created on demand and runs INIT once (the runtime imports the handler's module:
+its ``Init Duration`` appears in the first REPORT only), then serves invocations one at a time and is
+reused while warm; module-level state and ``/tmp`` survive between them. It is retired when it idles
+or when the function's code or configuration changes, and destroyed after a timeout, a crash or
+running out of memory. Its logs go to one stream of ``/aws/lambda/<function>``, named
+``YYYY/MM/DD/[$LATEST]<id>``. ``Timeout`` stops an invocation with ``Task timed out after N.NN
+seconds``; ``MemorySize`` is enforced (``Runtime.OutOfMemory``) and "Max Memory Used" is the
+environment's own peak. The function runs through AWS's runtime interface client (``awslambdaric``)
+against the Runtime API (``runtime_api.py``), so error shapes, error types, handler resolution and
+the log format are Lambda's own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import selectors
+import signal
+import struct
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from pixelkit.emulator import runtimes, sandbox
+from pixelkit.emulator.runtime_api import Invocation, RuntimeAPI
+
+logger = logging.getLogger("pixelkit.emulator")
+
+# Lambda limits INIT to 10 seconds; the emulator allows the function's timeout when that is longer.
+INIT_LIMIT_SECONDS = 10.0
+MEMORY_POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """What of a function an environment is made from; any change means a new environment."""
+
+    function_name: str
+    function_arn: str
+    account_id: str
+    region: str
+    runtime: str
+    handler: str
+    timeout: float
+    memory_mb: int
+    ephemeral_mb: int
+    variables: tuple
+    code_sha256: str
+    architecture: str
+    layers: tuple
+    role: str
+
+    @classmethod
+    def of(cls, function) -> "FunctionConfig":
+        return cls(
+            function.function_name, function.function_arn, function.account_id, function.region,
+            function.run_time, function.handler, float(function.timeout or 3), int(function.memory_size or 128),
+            int(function.ephemeral_storage or 512),
+            tuple(sorted((str(k), str(v)) for k, v in (function.environment_vars or {}).items())),
+            function.code_sha_256, (function.architectures or ["x86_64"])[0],
+            tuple(layer["Arn"] for layer in function.layers or []), function.role,
+        )
+
+
+@dataclass
+class Outcome:
+    request_id: str
+    ok: bool
+    payload: bytes
+    error_type: str | None  # FunctionError's cause: the errorType Lambda reports
+    log_tail: list[str]
+    timed_out: bool = False
+
+
+class ExecutionEnvironment:
+    """One runtime process with its Runtime API, its log stream, its /tmp and its limits."""
+
+    def __init__(self, service, function, config: FunctionConfig):
+        self.service = service
+        self.config = config
+        self.id = uuid.uuid4().hex
+        self.stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{self.id}"
+        self.busy = False
+        self.last_used = time.monotonic()
+        self.dead = False
+        self.init_ms: float | None = None
+        self._init_reported = False
+        self._peak_kb = 0
+        self._process: subprocess.Popen | None = None
+        self._api = RuntimeAPI()
+        self._log_lock = threading.Lock()
+        self._current_lines: list[str] | None = None
+        self._drain = threading.Event()
+        self._drained = threading.Event()
+        self._tmp_dir = service.scratch_root / f"tmp-{self.id}"
+        self._start(function)
+
+    # Start and INIT ----------------------------------------------------------------------
+
+    def _start(self, function) -> None:
+        config = self.config
+        runtime_env = runtimes.runtime_environment(config.runtime)
+        code_dir, substitutes, notes = self.service.code_store.unpack(
+            config.code_sha256.replace("/", "_").replace("+", "-")[:22], function.code_bytes, runtime_env,
+            config.architecture)
+        opt_dir = self.service.layers_dir(function, runtime_env, config.architecture)
+        self._tmp_dir.mkdir(parents=True, exist_ok=True)
+        minor = runtime_env.interpreter.version[1]
+        python_path = [f"{sandbox.OPT}/python/lib/python3.{minor}/site-packages", f"{sandbox.OPT}/python"]
+        if sandbox.bubblewrap() is None:
+            python_path = [p.replace(sandbox.OPT, str(opt_dir or "/nonexistent-opt")) for p in python_path]
+        python_path += [str(p) for p in substitutes]
+        env = self.service.function_environment(function, config, self.stream)
+        env.update({
+            "AWS_LAMBDA_RUNTIME_API": self._api.address,
+            "_HANDLER": config.handler,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
+            "LAMBDA_RUNTIME_DIR": str(runtime_env.site_packages),
+            "PYTHONPATH": os.pathsep.join(python_path),
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        })
+        read_fd, write_fd = os.pipe()
+        env["_LAMBDA_TELEMETRY_LOG_FD"] = str(write_fd)
+        argv = [str(runtime_env.python), "-m", "awslambdaric", config.handler]
+        read_only = [Path(runtime_env.interpreter.prefix), runtime_env.venv]
+        argv, env, cwd = sandbox.command(
+            argv, code_dir=code_dir, opt_dir=opt_dir, tmp_dir=self._tmp_dir,
+            tmp_bytes=config.ephemeral_mb * 1024 * 1024, read_only=read_only, env=env)
+        self._started = time.monotonic()
+        self._init_lines: list[str] = [f"INIT_START Runtime Version: {config.runtime.replace('python', 'python:')}"
+                                       f"\tRuntime Version ARN: emulated on {runtime_env.interpreter.name}"]
+        self._init_lines += [f"EMULATOR NOTE: {note}" for note in ([runtime_env.note] if runtime_env.note else []) + notes]
+        for note in notes + ([runtime_env.note] if runtime_env.note else []):
+            self.service.say_once(note)
+        self._process = subprocess.Popen(
+            argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=(write_fd,), start_new_session=True,
+        )
+        os.close(write_fd)
+        self._reader = threading.Thread(target=self._read_output, args=(self._process.stdout, read_fd),
+                                        daemon=True, name=f"lambda-log-{self.id[:8]}")
+        self._reader.start()
+        self._write(self._init_lines)
+
+    def wait_for_init(self, deadline: float) -> dict | None:
+        """Block until INIT ends; the init error (Lambda's payload) if it failed, else None."""
+        while not self._api.initialised.is_set():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                break
+            self._watch_memory()
+            self._api.initialised.wait(MEMORY_POLL_SECONDS)
+        if self.init_ms is None:
+            self.init_ms = (time.monotonic() - self._started) * 1000
+        if self._api.init_error is not None:
+            self._process.wait(timeout=5)
+            return dict(self._api.init_error, errorType=self._api.init_error_type
+                        or self._api.init_error.get("errorType", "Runtime.Unknown"))
+        if not self._api.initialised.is_set():
+            if time.monotonic() > deadline:
+                return {"errorType": "Sandbox.Timedout", "errorMessage": "Init phase timed out"}
+            return {"errorType": "Runtime.ExitError",
+                    "errorMessage": f"Runtime exited with error: {_exit_reason(self._process.returncode)}"}
+        return None
+
+    # Invoke --------------------------------------------------------------------------------
+
+    def invoke(self, request_id: str, payload: bytes, trace_id: str) -> Outcome:
+        config = self.config
+        self.busy = True
+        lines = self._current_lines = [f"START RequestId: {request_id} Version: $LATEST"]
+        self._write([lines[0]])
+        invocation_started = time.monotonic()
+        deadline = invocation_started + config.timeout
+        init_error = None
+        if not self._api.initialised.is_set() or self._api.init_error is not None:
+            init_error = self.wait_for_init(deadline if config.timeout > INIT_LIMIT_SECONDS
+                                            else self._started + INIT_LIMIT_SECONDS)
+        invocation = Invocation(request_id, payload, config.function_arn, int((time.time() + config.timeout) * 1000),
+                                trace_id)
+        timed_out = out_of_memory = False
+        if init_error is None:
+            self._api.submit(invocation)
+            while not invocation.done.wait(MEMORY_POLL_SECONDS):
+                if self._process.poll() is not None:
+                    break
+                if time.monotonic() > deadline:
+                    timed_out = True
+                    break
+                if self._watch_memory():
+                    out_of_memory = True
+                    break
+        self._watch_memory()
+        ended = invocation.finished_at or time.monotonic()
+        duration_ms = (ended - (invocation.sent_at or invocation_started)) * 1000
+        self._drain_output()
+        tail: list[str] = []
+        if timed_out:
+            duration_ms = config.timeout * 1000
+            tail.append(f"{_utc_now()} {request_id} Task timed out after {config.timeout:.2f} seconds")
+            payload_out = {"errorType": "Sandbox.Timedout",
+                           "errorMessage": f"RequestId: {request_id} Error: Task timed out after {config.timeout:.2f} seconds"}
+            error_type, status = "Sandbox.Timedout", "timeout"
+        elif out_of_memory:
+            payload_out = {"errorType": "Runtime.OutOfMemory",
+                           "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"}
+            tail.append(f"RequestId: {request_id} Error: Runtime exited with error: signal: killed\nRuntime.OutOfMemory")
+            error_type, status = "Runtime.OutOfMemory", "error"
+        elif init_error is not None:
+            payload_out = init_error
+            error_type, status = init_error.get("errorType"), "error"
+        elif invocation.done.is_set() and invocation.error is None:
+            payload_out, error_type, status = None, None, None
+        elif invocation.done.is_set():
+            payload_out = invocation.error
+            error_type, status = invocation.error_type or invocation.error.get("errorType"), None
+        else:
+            reason = _exit_reason(self._process.returncode)
+            payload_out = {"errorType": "Runtime.ExitError",
+                           "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {reason}"}
+            tail.append(f"RequestId: {request_id} Error: Runtime exited with error: {reason}\nRuntime.ExitError")
+            error_type, status = "Runtime.ExitError", "error"
+        if timed_out or out_of_memory or init_error is not None or self._process.poll() is not None:
+            self.retire(reason="after an error" if not timed_out else "after a timeout")
+        report = (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+                  f"Billed Duration: {max(1, math.ceil(duration_ms))} ms\tMemory Size: {config.memory_mb} MB\t"
+                  f"Max Memory Used: {max(1, math.ceil(self._peak_kb / 1024))} MB")
+        if not self._init_reported:
+            report += f"\tInit Duration: {self.init_ms or 0:.2f} ms"
+            self._init_reported = True
+        if status:
+            report += f"\tStatus: {status}" + (f"\tError Type: {error_type}" if status == "error" else "")
+        self._write(tail + [f"END RequestId: {request_id}", report])
+        self._current_lines = None
+        self.busy = False
+        self.last_used = time.monotonic()
+        ok = error_type is None
+        body = invocation.response if ok else json.dumps(payload_out).encode()
+        return Outcome(request_id, ok, body if body is not None else b"null", error_type, lines, timed_out)
+
+    # Limits --------------------------------------------------------------------------------
+
+    def _watch_memory(self) -> bool:
+        """Track the environment's peak resident memory; True once it exceeds MemorySize."""
+        rss_kb = hwm_kb = 0
+        for pid in _descendants(self._process.pid):
+            status = _proc_status(pid)
+            if status.get("Name") == "bwrap":
+                continue
+            rss_kb += status.get("VmRSS", 0)
+            hwm_kb = max(hwm_kb, status.get("VmHWM", 0))
+        self._peak_kb = max(self._peak_kb, rss_kb, hwm_kb)
+        if rss_kb > self.config.memory_mb * 1024:
+            self._kill()
+            return True
+        if sandbox.bubblewrap() is None and self._tmp_over_limit():
+            self._kill()
+            return True
+        return False
+
+    def _tmp_over_limit(self) -> bool:
+        now = time.monotonic()
+        if now - getattr(self, "_tmp_checked", 0) < 0.5:
+            return False
+        self._tmp_checked = now
+        return sandbox.tmp_usage(self._tmp_dir) > self.config.ephemeral_mb * 1024 * 1024
+
+    def _kill(self) -> None:
+        if self._process and self._process.poll() is None:
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._process.wait()
+
+    def retire(self, reason: str = "") -> None:
+        if self.dead:
+            return
+        self.dead = True
+        self._kill()
+        self._api.close()
+        self._drain.set()
+        import shutil
+
+        shutil.rmtree(self._tmp_dir, ignore_errors=True)
+        self.service.forget(self)
+
+    # Logs ------------------------------------------------------------------------------
+
+    def _write(self, lines: list[str]) -> None:
+        with self._log_lock:
+            self.service.write_logs(self.config, self.stream, [line for line in lines if line])
+            if self._current_lines is not None:
+                self._current_lines.extend(lines[1:] if lines and lines[0].startswith("START") else lines)
+
+    def _read_output(self, stdout, telemetry_fd: int) -> None:
+        """Stdout line by line (print), the telemetry fd frame by frame (logging, errors), into the stream."""
+        selector = selectors.DefaultSelector()
+        os.set_blocking(stdout.fileno(), False)
+        os.set_blocking(telemetry_fd, False)
+        selector.register(stdout.fileno(), selectors.EVENT_READ, "stdout")
+        selector.register(telemetry_fd, selectors.EVENT_READ, "frames")
+        buffers = {"stdout": b"", "frames": b""}
+        open_fds = 2
+        while open_fds:
+            events = selector.select(timeout=0.05)
+            if not events and self._drain.is_set():
+                self._drain.clear()
+                self._drained.set()
+                continue
+            for key, _ in events:
+                try:
+                    chunk = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    selector.unregister(key.fd)
+                    open_fds -= 1
+                    if key.data == "stdout" and buffers["stdout"]:
+                        self._write([buffers["stdout"].decode("utf-8", "replace")])
+                    continue
+                buffers[key.data] += chunk
+                if key.data == "stdout":
+                    *complete, buffers["stdout"] = buffers["stdout"].split(b"\n")
+                    self._write([line.decode("utf-8", "replace").replace("\r", "\n") for line in complete])
+                else:
+                    messages, buffers["frames"] = _frames(buffers["frames"])
+                    self._write(messages)
+        os.close(telemetry_fd)
+        self._drained.set()
+
+    def _drain_output(self) -> None:
+        """Everything the function wrote before it answered is in the pipes: put it in the log before END."""
+        if self._reader.is_alive():
+            self._drained.clear()
+            self._drain.set()
+            self._drained.wait(2.0)
+
+
+def _frames(buffer: bytes) -> tuple[list[str], bytes]:
+    """awslambdaric's telemetry frames: type (4), length (4), timestamp (8), message: one log event each."""
+    messages = []
+    while len(buffer) >= 16:
+        (length,) = struct.unpack(">I", buffer[4:8])
+        if len(buffer) < 16 + length:
+            break
+        messages.append(buffer[16:16 + length].decode("utf-8", "replace").rstrip("\n"))
+        buffer = buffer[16 + length:]
+    return messages, buffer
+
+
+def _descendants(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    queue += [int(child) for child in children.read().split()]
+        except OSError:
+            pass
+    return found
+
+
+def _proc_status(pid: int) -> dict:
+    status: dict = {}
+    try:
+        with open(f"/proc/{pid}/status") as file:
+            for line in file:
+                name, _, value = line.partition(":")
+                if name == "Name":
+                    status[name] = value.strip()
+                elif name in ("VmRSS", "VmHWM"):
+                    status[name] = int(value.split()[0])
+    except (OSError, ValueError):
+        pass
+    return status
+
+
+def _exit_reason(returncode: int | None) -> str:
+    if returncode is None:
+        return "exit status unknown"
+    if returncode < 0:
+        try:
+            return f"signal: {signal.Signals(-returncode).name.removeprefix('SIG').lower()}"
+        except ValueError:
+            return f"signal: {-returncode}"
+    return f"exit status {returncode}"
+
+
+def _utc_now() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"

@@ -1,0 +1,136 @@
+"""S3 event notifications to Lambda: one event per new object, delivered asynchronously, loops stopped.
+
+AWS behaviour followed:
+- https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html: the
+  event record's fields (moto leaves some out; they are added here), and a multipart upload creates
+  one object, hence one ``ObjectCreated:CompleteMultipartUpload`` event (moto also sends a Put).
+- https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html: S3 invokes the function asynchronously
+  (``async_invocations.py`` retries it), and only if the function's resource policy lets
+  ``s3.amazonaws.com`` invoke it for that bucket.
+- https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html: Lambda follows a chain of
+  invocations through the tracing header (``X-Amzn-Trace-Id``, its ``Lineage`` field) that the
+  function's SDK sends with each call; after 16 rounds of the same function through S3 it stops the
+  loop, drops the event (to the on-failure destination if there is one) and says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+
+from pixelkit.emulator.async_invocations import AsyncEvent
+
+logger = logging.getLogger("pixelkit.emulator")
+
+RECURSION_LIMIT = 16
+_request = threading.local()  # the HTTP request being served on this thread: its tracing header
+
+
+def remember_request(environ: dict) -> None:
+    """Called by the server for each request: S3 events it causes inherit its trace header."""
+    _request.trace = environ.get("HTTP_X_AMZN_TRACE_ID", "")
+
+
+def _lineage(trace: str) -> dict[str, int]:
+    for part in (trace or "").split(";"):
+        name, _, value = part.partition("=")
+        if name.strip() == "Lineage":
+            counts = {}
+            for item in value.split(","):
+                key, _, count = item.partition(":")
+                if key and count.isdigit():
+                    counts[key] = int(count)
+            return counts
+    return {}
+
+
+def new_trace(function_arn: str, parent: str = "") -> tuple[str, int]:
+    """A trace id for an invocation, its Lineage counting this function once more; and that count."""
+    counts = _lineage(parent)
+    key = hashlib.sha256(function_arn.encode()).hexdigest()[:8]
+    counts[key] = counts.get(key, 0) + 1
+    root = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+    lineage = ",".join(f"{k}:{v}" for k, v in counts.items())
+    return f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled=0;Lineage={lineage}", counts[key]
+
+
+def install(service) -> None:
+    """Replace moto's synchronous call of the function with Lambda's asynchronous, checked delivery."""
+    from moto.s3 import notifications
+    from moto.s3.models import S3Backend
+
+    original_send_event = notifications.send_event
+    original_complete = S3Backend.complete_multipart_upload
+
+    def send_event(account_id, event_name, bucket, key):
+        if getattr(_request, "completing_multipart", False) and event_name == notifications.S3NotificationEvent.OBJECT_CREATED_PUT_EVENT:
+            return  # the object of a multipart upload is announced once, as CompleteMultipartUpload
+        return original_send_event(account_id, event_name, bucket, key)
+
+    def complete_multipart_upload(backend, *args, **kwargs):
+        _request.completing_multipart = True
+        try:
+            return original_complete(backend, *args, **kwargs)
+        finally:
+            _request.completing_multipart = False
+
+    def invoke_function(account_id, event_body, fn_arn, region_name):
+        deliver(service, account_id, event_body, fn_arn, region_name)
+
+    notifications.send_event = send_event
+    S3Backend.complete_multipart_upload = complete_multipart_upload
+    notifications._invoke_awslambda = invoke_function
+
+
+def deliver(service, account_id: str, event_body: dict, fn_arn: str, region: str) -> None:
+    record = (event_body.get("Records") or [{}])[0]
+    bucket = record.get("s3", {}).get("bucket", {}).get("name", "?")
+    key = record.get("s3", {}).get("object", {}).get("key", "?")
+    where = f"s3://{bucket}/{key}"
+    name = fn_arn.rsplit(":", 1)[-1]
+    function = service.find_function(fn_arn, account_id, region)
+    if function is None:
+        logger.warning("S3 event for %s dropped: function %s does not exist", where, name)
+        return
+    refusal = service.s3_invoke_refusal(function, bucket, account_id)
+    if refusal:
+        logger.warning("S3 event for %s not delivered to %s: %s", where, name, refusal)
+        return
+    trace, rounds = new_trace(function.function_arn, getattr(_request, "trace", ""))
+    event = AsyncEvent(function.function_arn, function.account_id, function.region,
+                       json.dumps(complete_event(event_body, account_id)).encode(), trace_id=trace, description=where)
+    if rounds > RECURSION_LIMIT:
+        message = (f"recursive loop detected and stopped: {name} wrote {where}, which invoked {name} again "
+                   f"({rounds - 1} times in a row through bucket {bucket}). Lambda dropped this event. "
+                   "Make the function write to another bucket than the one that triggers it.")
+        logger.warning("lambda %s", message)
+        service.write_logs_for(function, [f"EMULATOR NOTE: {message}"])
+        service.async_queue.on_failure(function, event, "RecursiveInvocationDetected", None,
+                                       _destination_config(function))
+        return
+    service.async_queue.submit(event)
+
+
+def _destination_config(function):
+    configs = getattr(function, "event_invoke_config", None) or []
+    return configs[0].config.get("DestinationConfig") if configs else None
+
+
+def complete_event(event: dict, account_id: str) -> dict:
+    """Add the fields of a real S3 event that moto leaves out, so learners see the real shape."""
+    for record in event.get("Records", []):
+        record.setdefault("userIdentity", {"principalId": f"AWS:{account_id}"})
+        record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
+        record.setdefault("responseElements", {
+            "x-amz-request-id": uuid.uuid4().hex[:16].upper(),
+            "x-amz-id-2": uuid.uuid4().hex,
+        })
+        s3 = record.get("s3", {})
+        s3.get("bucket", {}).setdefault("ownerIdentity", {"principalId": account_id})
+        s3.get("object", {}).setdefault("sequencer", f"{time.time_ns():X}"[:18])
+    return event
+
