@@ -57,7 +57,8 @@ def test_runs_the_configured_handler_with_its_environment(emulator_workshop, pro
     assert json.loads(response["Payload"].read()) == {"ok": True}
     lines = log_lines(emulator_workshop)
     assert "sees hello probe True" in lines
-    assert lines[0].startswith("START RequestId:") and lines[-1].startswith("REPORT RequestId:")
+    assert lines[0].startswith("INIT_START Runtime Version: python:3.13") and lines[1].startswith("START RequestId:")
+    assert lines[-1].startswith("REPORT RequestId:") and "Init Duration" in lines[-1]
 
 
 def test_a_timeout_is_logged_as_lambda_logs_it(emulator_workshop, probe_function):

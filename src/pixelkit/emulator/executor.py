@@ -306,11 +306,13 @@ class LocalLambdaExecutor:
         """Why S3 may not invoke this function for this bucket (its resource policy), or None."""
         if self.lenient:
             return None
+        from moto.awslambda.utils import get_backend
+
         from pixelkit.aws.functions import s3_may_invoke
 
-        try:
-            policy = json.loads(function.policy.get_policy()["Policy"]) if function.policy else {}
-            statements = policy.get("Statement", [])
+        try:  # the backend answers in wire format: a JSON document whose Policy is JSON again
+            policy = json.loads(get_backend(function.account_id, function.region).get_policy(function.function_arn))
+            statements = json.loads(policy["Policy"])["Statement"]
         except Exception:
             statements = []
         if s3_may_invoke(statements, bucket):
