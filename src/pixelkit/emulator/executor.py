@@ -284,7 +284,7 @@ class LocalLambdaExecutor:
                 staging = Path(tempfile.mkdtemp(dir=self.scratch_root))
                 backend = get_backend(function.account_id, function.region)
                 for arn in arns:
-                    layer = backend.get_layer_version_by_arn(arn)
+                    layer = backend.layers_versions_by_arn(arn)
                     if layer is not None:
                         import io
                         import zipfile

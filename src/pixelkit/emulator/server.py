@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
+from pixelkit.emulator.http_guard import scrubbed
 from pixelkit.errors import WorkshopError
 from pixelkit.paths import workshop_dir
 from pixelkit.target import Target, emulator_is_listening
@@ -60,7 +61,9 @@ class Emulator:
         from pixelkit.emulator.executor import LocalLambdaExecutor
 
         logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
-        app = DomainDispatcherApplication(create_backend_app)
+        from pixelkit.emulator.http_guard import LoopbackOnly
+
+        app = LoopbackOnly(DomainDispatcherApplication(create_backend_app), lambda: self.port)
         _check_port_free(port)  # werkzeug would print its own message and exit
         self._server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
         self.port = self._server.server_address[1]
@@ -103,6 +106,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cold", action="store_true",
                         help="a fresh execution environment for every invocation (the benchmark's baseline)")
     args = parser.parse_args(argv)
+    from pixelkit.emulator.http_guard import scrubbed
+
+    kept = scrubbed(dict(os.environ))  # the shell's credentials and tokens: never needed, never exposed
+    os.environ.clear()
+    os.environ.update(kept)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
     try:
         emulator = Emulator(args.port, args.verbose, args.strict, args.max_environments, args.cold)
@@ -159,6 +167,7 @@ class EmulatorProcess:
                     [sys.executable, "-m", "pixelkit.emulator", "--port", str(self.port), "--ready-file", str(ready)]
                     + (["--strict"] if self.strict else []),
                     stdout=log, stderr=subprocess.STDOUT, start_new_session=self.new_session,
+                    env=scrubbed(dict(os.environ)),
                 )
             finally:
                 if log is not subprocess.DEVNULL:
