@@ -22,12 +22,14 @@ export WORKSHOP_STUDENT := $(STUDENT)
 endif
 export MPLBACKEND := Agg
 
-.PHONY: help demo test emulator setup upload cleanup status package plan orphans lab clean
+.PHONY: help demo test emulator runtimes setup upload cleanup status package plan orphans lab clean
 help:
 	@echo "make demo      the whole pipeline on the local emulator; pictures land in out/"
 	@echo "make test      run every test"
 	@echo "make emulator  serve the local AWS emulator on http://127.0.0.1:4566 (Ctrl-C stops it;"
 	@echo "               STRICT=1: as strict as AWS about new roles, triggers and bucket names)"
+	@echo "               MAX_ENVIRONMENTS=N: execution environments at once (default: cores); COLD=1: no reuse"
+	@echo "make runtimes  which Python runs each Lambda runtime in the emulator"
 	@echo "make setup     steps 1-4 (TARGET=aws for a real account)"
 	@echo "make upload    step 5 (IMAGES='a.jpg b.png' to choose pictures)"
 	@echo "make cleanup   step 6: delete everything the kit made"
@@ -44,6 +46,8 @@ $(VENV)/.installed-%: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.$(EXTRAS_$*)'
+	@# The emulator's Lambda runtime: Python 3.13 with AWS's runtime interface client and boto3, once.
+	$(BIN)/pixelkit runtimes prepare
 	@touch $@
 
 demo: $(KIT)
@@ -53,7 +57,11 @@ test: $(TESTS)
 	$(BIN)/python -m pytest
 
 emulator: $(KIT)
-	$(BIN)/pixelkit emulator $(if $(filter-out 0,$(STRICT)),--strict)
+	$(BIN)/pixelkit emulator $(if $(filter-out 0,$(STRICT)),--strict) $(if $(filter-out 0,$(COLD)),--cold) \
+		$(if $(MAX_ENVIRONMENTS),--max-environments $(MAX_ENVIRONMENTS))
+
+runtimes: $(KIT)
+	$(BIN)/pixelkit runtimes list
 
 setup: $(KIT)
 	$(BIN)/pixelkit setup --architecture $(ARCH)

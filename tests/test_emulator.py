@@ -17,6 +17,7 @@ from pixelkit import pipeline, steps
 from pixelkit.errors import WorkshopError
 from pixelkit.paths import sample_images
 from pixelkit.aws import s3 as s3_wrapper
+from pixelkit.emulator import runtimes
 
 pytestmark = pytest.mark.emulator
 
@@ -38,6 +39,9 @@ def test_an_upload_gives_five_pictures_of_the_right_size_and_a_log(emulator_work
     events = [line for line in log_lines if "Received event" in line]
     assert events and json.loads(events[0].split("Received event: ", 1)[1])["Records"][0]["s3"]["object"]["key"] == original.name
     assert any(line.startswith("REPORT RequestId:") and "Max Memory Used" in line for line in log_lines)
+    if (3, 13) in [i.version for i in runtimes.interpreters()]:  # the package's Pillow for 3.13, on 3.13
+        assert any("emulated on Python 3.13" in line for line in log_lines)
+        assert not any("EMULATOR NOTE" in line for line in log_lines)
     steps.cleanup(ws)
     assert steps.inventory(ws) == NOTHING
 
@@ -102,3 +106,28 @@ def test_outputs_of_an_earlier_upload_are_not_taken_for_new_ones(emulator_worksh
     with pytest.raises(WorkshopError, match="Only 0 of the 5 outputs"):
         pipeline.wait_for_outputs(ws, picture.name, since, timeout=4)
     steps.cleanup(ws)
+
+
+def test_without_the_runtimes_python_the_pipeline_runs_on_the_closest_and_says_so(tmp_path, monkeypatch, package_build_dir):
+    """A machine without Python 3.13: the closest Python runs the function, and its log says so once."""
+    from pixelkit.emulator.server import EmulatorProcess
+    from pixelkit.workshop import open_workshop
+
+    here = [i for i in runtimes.interpreters() if i.version != (3, 13)]
+    if not here:
+        pytest.skip("no Python other than 3.13 here")
+    monkeypatch.setenv("PIXELKIT_PYTHONS", here[-1].path)
+    process = EmulatorProcess(port=0, log_path=tmp_path / "emulator.log")
+    url = process.start()
+    try:
+        monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", url)
+        monkeypatch.setenv("WORKSHOP_BUILD_DIR", str(package_build_dir))
+        ws = open_workshop("local")
+        steps.setup(ws)
+        uploads, log_lines = pipeline.run_pipeline_test(ws, sample_images()[:1], tmp_path / "out")
+        assert len(uploads[0].outputs) == 5
+        notes = [line for line in log_lines if line.startswith("EMULATOR NOTE: python3.13 runs here on")]
+        assert len(notes) == 1 and "pyenv install 3.13" in notes[0]
+        steps.cleanup(ws)
+    finally:
+        process.stop()

@@ -510,3 +510,19 @@ def test_requests_a_web_page_could_send_are_refused(emulator_url):
     status, headers = _raw_request(emulator_url, {"Host": f"127.0.0.1:{port}", **auth})
     assert status == 200 and not any(name.lower().startswith("access-control-") for name in headers)
     assert _raw_request(emulator_url, {"Host": f"localhost:{port}", **auth})[0] == 200
+
+
+def test_a_package_built_for_another_python_fails_to_import_as_on_lambda(lab, package_build_dir, monkeypatch):
+    from pixelkit.package import HANDLER, build_package
+
+    if (3, 13) not in [i.version for i in runtimes.interpreters()]:
+        pytest.skip("no Python 3.13 here: the emulator would stand in another Pillow, and say so")
+    monkeypatch.setenv("WORKSHOP_BUILD_DIR", str(package_build_dir))
+    package = build_package("python3.12", "x86_64")  # Pillow for Python 3.12 ...
+    name = f"fn-{uuid.uuid4().hex[:8]}"
+    lab.lam.create_function(FunctionName=name, Runtime="python3.13", Handler=HANDLER, Role=lab.role_arn,  # ... on 3.13
+                            Code={"ZipFile": package.path.read_bytes()}, Environment={"Variables": {"destination_bucket": "x"}})
+    lab.functions.append(name)
+    response, payload = lab.invoke(name)
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Runtime.ImportModuleError" and "_imaging" in payload["errorMessage"]

@@ -117,6 +117,22 @@ def _package(args) -> None:
     print(f"{package.path}  {package.size / 1e6:.2f} MB  sha256 {package.sha256}")
 
 
+def _runtimes(args) -> None:
+    from pixelkit.emulator import runtimes
+
+    if args.runtimes_command == "prepare":
+        for environment in runtimes.prepare(args.runtime or None):
+            where = "" if environment.exact else f"  ({environment.note})"
+            print(f"{environment.runtime}: {environment.interpreter.name}, awslambdaric and boto3 in "
+                  f"{environment.venv}{where}")
+    else:
+        found = {i.version: i for i in runtimes.interpreters()}
+        for runtime, version in runtimes.SUPPORTED.items():
+            interpreter = found.get(version)
+            print(f"{runtime}: " + (f"{interpreter.name} ({interpreter.path})" if interpreter else
+                                    f"no Python {version[0]}.{version[1]} here: {runtimes.interpreter_for(runtime)[1]}"))
+
+
 def _dry_run(args) -> None:
     from pixelkit.dryrun import plan
     from pixelkit.target import use_target
@@ -187,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     classroom.add_argument("--policy", choices=["least-privilege", "tutorial"])
     classroom.add_argument("--architecture", choices=["x86_64", "arm64"], default="x86_64")
     classroom.add_argument("-v", "--verbose", action="store_true")
+    runtimes = sub.add_parser("runtimes", help="the emulator's Lambda runtimes: which Python runs each; prepare them")
+    runtimes.add_argument("runtimes_command", choices=["list", "prepare"])
+    runtimes.add_argument("runtime", nargs="*", help="e.g. python3.13 (default: the kit's runtime)")
     lab = sub.add_parser("lab", help="JupyterLab on notebooks/ (loopback), with the emulator while it runs", add_help=False)
     lab.add_argument("rest", nargs=argparse.REMAINDER)
     emulator = sub.add_parser("emulator", help="serve the local AWS emulator on 127.0.0.1:4566", add_help=False)
@@ -212,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             _package(args)
         elif args.command == "class":
             _class(args)
+        elif args.command == "runtimes":
+            _runtimes(args)
         elif getattr(args, "dry_run", False) and not getattr(args, "all_tagged", False):
             _dry_run(args)
         elif args.command == "lab":

@@ -276,6 +276,11 @@ def prepare(runtimes: list[str] | None = None) -> list[RuntimeEnvironment]:
     """``pixelkit runtimes prepare``: make the runtime environments now, while there is a network."""
     prepared = []
     for runtime in runtimes or [NEWEST]:
-        check_runtime(runtime)
-        prepared.append(runtime_environment(runtime))
+        try:
+            check_runtime(runtime)
+            prepared.append(runtime_environment(runtime))
+        except (RuntimeRefused, RuntimeError) as error:
+            from pixelkit.errors import WorkshopError
+
+            raise WorkshopError(str(error)) from None
     return prepared
