@@ -40,6 +40,7 @@ help:
 	@echo "               (without STUDENT, every student's too: an instructor's command)"
 	@echo "               STUDENT=alice isolates one learner in a shared account; TARGET=aws for a real account"
 	@echo "make bench     time the handler against the tutorial's (median ms, speed-up, peak memory)"
+	@echo "make bench-emulator  the emulator end to end: warm execution environments against cold ones"
 	@echo "make lab       the emulator and JupyterLab on notebooks/ (loopback only); quitting stops both"
 
 $(VENV)/.installed-%: pyproject.toml
@@ -91,6 +92,10 @@ clean:
 	rm -rf build out .pytest_cache
 
 # The handler against the tutorial's, on a generated 12 MP JPEG and images/ (prints figures; not a test).
-.PHONY: bench
+.PHONY: bench bench-emulator
 bench: $(KIT)
 	$(BIN)/python bench/pixelate_bench.py
+
+# The emulator end to end, warm execution environments against cold ones (prints figures; not a test).
+bench-emulator: $(KIT)
+	$(BIN)/python bench/emulator_bench.py

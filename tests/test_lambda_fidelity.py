@@ -483,35 +483,6 @@ def test_s3_does_not_invoke_a_function_without_its_permission(lab):
     _empty(lab, bucket)
 
 
-def _raw_request(url: str, headers: dict[str, str]) -> int:
-    import http.client
-    from urllib.parse import urlparse
-
-    parsed = urlparse(url)
-    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
-    connection.putrequest("GET", "/2015-03-31/functions/", skip_host=True)
-    for name, value in headers.items():
-        connection.putheader(name, value)
-    connection.endheaders()
-    response = connection.getresponse()
-    response.read()
-    return response.status, dict(response.getheaders())
-
-
-def test_requests_a_web_page_could_send_are_refused(emulator_url):
-    port = emulator_url.rsplit(":", 1)[1]
-    auth = {"Authorization": "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/lambda/aws4_request, "
-                             "SignedHeaders=host, Signature=fake"}
-    # DNS rebinding: the page's own name, resolved to 127.0.0.1
-    assert _raw_request(emulator_url, {"Host": f"evil.example:{port}", **auth})[0] == 403
-    # a cross-origin fetch from a page the learner visits
-    assert _raw_request(emulator_url, {"Host": f"127.0.0.1:{port}", "Origin": "https://evil.example", **auth})[0] == 403
-    # the emulator's own clients: the SDKs and the CLI, by its loopback name; and no CORS headers ever
-    status, headers = _raw_request(emulator_url, {"Host": f"127.0.0.1:{port}", **auth})
-    assert status == 200 and not any(name.lower().startswith("access-control-") for name in headers)
-    assert _raw_request(emulator_url, {"Host": f"localhost:{port}", **auth})[0] == 200
-
-
 def test_a_package_built_for_another_python_fails_to_import_as_on_lambda(lab, package_build_dir, monkeypatch):
     from pixelkit.package import HANDLER, build_package
 

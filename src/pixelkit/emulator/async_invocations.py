@@ -76,6 +76,8 @@ class AsyncInvocations:
             try:
                 self._attempt(event)
             except Exception as error:  # a bug of the emulator's: said in one line, never a silent loss
+                if self._stopping:
+                    return  # reported by shutdown() as not run
                 logger.error("lambda event %s for %s lost to an emulator error: %s", event.request_id,
                              event.function_arn.rsplit(":", 1)[-1], error)
             finally:
@@ -96,6 +98,8 @@ class AsyncInvocations:
             return
         event.attempts += 1
         outcome = self.service.run(function, event.payload, event.request_id, event.trace_id, wait=True)
+        if self._stopping:
+            return  # the emulator stopped it; shutdown() has said so
         total = retries + 1
         what = event.description or "event"
         if outcome.ok:

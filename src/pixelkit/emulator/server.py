@@ -106,11 +106,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cold", action="store_true",
                         help="a fresh execution environment for every invocation (the benchmark's baseline)")
     args = parser.parse_args(argv)
-    from pixelkit.emulator.http_guard import scrubbed
-
-    kept = scrubbed(dict(os.environ))  # the shell's credentials and tokens: never needed, never exposed
-    os.environ.clear()
-    os.environ.update(kept)
+    kept = scrubbed(dict(os.environ))
+    if kept != dict(os.environ):
+        # The shell's credentials and tokens: never needed, never to be found in this process. A
+        # process's initial environment stays readable in /proc/<pid>/environ whatever it unsets, so
+        # the emulator starts itself again without them.
+        os.execve(sys.executable, [sys.executable, "-m", "pixelkit.emulator", *(sys.argv[1:] if argv is None else argv)],
+                  kept)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
     try:
         emulator = Emulator(args.port, args.verbose, args.strict, args.max_environments, args.cold)
@@ -149,9 +151,10 @@ class EmulatorProcess:
     """An emulator in a child process, for ``make demo`` and the tests: started, waited for, stopped."""
 
     def __init__(self, port: int = DEFAULT_PORT, log_path: Path | None = None, new_session: bool = False,
-                 strict: bool = False):
+                 strict: bool = False, extra_args: list[str] | None = None):
         self.port = port
         self.strict = strict
+        self.extra_args = list(extra_args or [])
         self.log_path = log_path
         # new_session: out of the terminal's process group, so a Ctrl-C meant for another program spares it
         self.new_session = new_session
@@ -165,7 +168,7 @@ class EmulatorProcess:
             try:
                 self._process = subprocess.Popen(
                     [sys.executable, "-m", "pixelkit.emulator", "--port", str(self.port), "--ready-file", str(ready)]
-                    + (["--strict"] if self.strict else []),
+                    + (["--strict"] if self.strict else []) + self.extra_args,
                     stdout=log, stderr=subprocess.STDOUT, start_new_session=self.new_session,
                     env=scrubbed(dict(os.environ)),
                 )

@@ -1,0 +1,63 @@
+"""The emulator is safe on a learner's laptop: no web page reaches it, no function finds its secrets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.emulator
+
+
+def _raw_request(url: str, headers: dict[str, str]) -> int:
+    import http.client
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
+    connection.putrequest("GET", "/2015-03-31/functions/", skip_host=True)
+    for name, value in headers.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    response = connection.getresponse()
+    response.read()
+    return response.status, dict(response.getheaders())
+
+
+def test_requests_a_web_page_could_send_are_refused(emulator_url):
+    port = emulator_url.rsplit(":", 1)[1]
+    auth = {"Authorization": "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/lambda/aws4_request, "
+                             "SignedHeaders=host, Signature=fake"}
+    # DNS rebinding: the page's own name, resolved to 127.0.0.1
+    assert _raw_request(emulator_url, {"Host": f"evil.example:{port}", **auth})[0] == 403
+    # a cross-origin fetch from a page the learner visits
+    assert _raw_request(emulator_url, {"Host": f"127.0.0.1:{port}", "Origin": "https://evil.example", **auth})[0] == 403
+    # the emulator's own clients: the SDKs and the CLI, by its loopback name; and no CORS headers ever
+    status, headers = _raw_request(emulator_url, {"Host": f"127.0.0.1:{port}", **auth})
+    assert status == 200 and not any(name.lower().startswith("access-control-") for name in headers)
+    assert _raw_request(emulator_url, {"Host": f"localhost:{port}", **auth})[0] == 200
+
+
+
+def test_the_emulator_keeps_no_secret_of_the_shell_that_started_it(tmp_path):
+    ready = tmp_path / "ready"
+    env = dict(os.environ, AWS_SECRET_ACCESS_KEY="REAL-SECRET-KEY", AWS_SESSION_TOKEN="REAL-TOKEN",
+               GITHUB_TOKEN="ghp_not_for_functions", AWS_PROFILE="stale-profile")
+    process = subprocess.Popen([str(Path(sys.executable).parent / "pixelkit"), "emulator", "--port", "0",
+                                "--ready-file", str(ready)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (ready.exists() and ready.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert ready.read_text().startswith("http://127.0.0.1:")
+        # what any process of this user (an unsandboxed function too) can read of it
+        environ = Path(f"/proc/{process.pid}/environ").read_bytes()
+        for secret in (b"REAL-SECRET-KEY", b"REAL-TOKEN", b"ghp_not_for_functions", b"stale-profile"):
+            assert secret not in environ
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
