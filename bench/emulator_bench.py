@@ -69,7 +69,7 @@ def _small_jpeg() -> bytes:
     return buffer.getvalue()
 
 
-def _wait_outputs(s3, bucket: str, keys: list[str], timeout: float = 300) -> float:
+def _wait_outputs(s3, bucket: str, keys: list[str], timeout: float = 1200) -> float:
     wanted = {f"pixelated-{n}x{n}-{key}" for key in keys for n in (8, 16, 32, 48, 64)}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
