@@ -26,8 +26,9 @@ export MPLBACKEND := Agg
 help:
 	@echo "make demo      the whole pipeline on the local emulator; pictures land in out/"
 	@echo "make test      run every test"
-	@echo "make emulator  serve the local AWS emulator on http://127.0.0.1:4566 (Ctrl-C stops it;"
-	@echo "               STRICT=1: as strict as AWS about new roles, triggers and bucket names)"
+	@echo "make emulator  serve the local AWS emulator on http://127.0.0.1:4566 (Ctrl-C stops it). As strict as"
+	@echo "               AWS about IAM, new roles, triggers and bucket names; LENIENT=1 relaxes all but IAM;"
+	@echo "               ENFORCE_LEARNER=1 holds your own keys to policies/learner-policy.json"
 	@echo "make setup     steps 1-4 (TARGET=aws for a real account)"
 	@echo "make upload    step 5 (IMAGES='a.jpg b.png' to choose pictures)"
 	@echo "make cleanup   step 6: delete everything the kit made"
@@ -53,7 +54,7 @@ test: $(TESTS)
 	$(BIN)/python -m pytest
 
 emulator: $(KIT)
-	$(BIN)/pixelkit emulator $(if $(filter-out 0,$(STRICT)),--strict)
+	$(BIN)/pixelkit emulator $(if $(filter-out 0,$(LENIENT)),--lenient) $(if $(filter-out 0,$(ENFORCE_LEARNER)),--enforce-learner)
 
 setup: $(KIT)
 	$(BIN)/pixelkit setup --architecture $(ARCH)

@@ -33,6 +33,8 @@ from pathlib import Path
 
 from packaging.tags import Tag, sys_tags
 
+from pixelkit.emulator.identity import role_credentials
+
 logger = logging.getLogger("pixelkit.emulator")
 
 RUNNER = Path(__file__).with_name("runner.py")
@@ -182,14 +184,12 @@ class LocalLambdaExecutor:
             "_HANDLER": function.handler,
             "TZ": ":UTC",
             "PIXELKIT_FUNCTION_ARN": function.function_arn,
-            # The function's boto3 calls come back to this emulator, with its role's (dummy) credentials.
+            # The function's boto3 calls come back to this emulator, signed with its role's credentials.
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUNBUFFERED": "1",
         })
+        env.update(role_credentials(function))
         return env
 
     def _write_logs(self, function, stream: str, lines: list[str]) -> None:
