@@ -101,8 +101,10 @@ def recorded_usage(endpoint_url: str | None, workshop_dir: Path) -> tuple[dict, 
                 return json.loads(answer.read()), f"the emulator at {endpoint_url}"
         except (URLError, OSError, ValueError):
             pass
-    saved = workshop_dir / USED_FILE
-    if saved.is_file():
+    # `make demo` keeps its state (and its emulator's record) in .workshop/demo
+    kept = [path for path in (workshop_dir / USED_FILE, workshop_dir / "demo" / USED_FILE) if path.is_file()]
+    if kept:
+        saved = max(kept, key=lambda path: path.stat().st_mtime)
         return json.loads(saved.read_text()), f"{saved} (kept when the last emulator stopped)"
     raise WorkshopError(
         "The emulator has recorded no calls of a function's role yet. Run the pipeline first (`make demo`, or "
@@ -116,7 +118,7 @@ def needed_policy(calls: list[dict]) -> dict:
     by_resource: dict[str, set[str]] = {}
     for call in calls:
         by_resource.setdefault(generalize(call["resource"]), set()).add(call["action"])
-    order = sorted(by_resource, key=lambda r: (sorted(by_resource[r])[0].split(":")[0] != "s3", r))
+    order = sorted(by_resource, key=lambda r: (not r.startswith("arn:aws:s3"), sorted(by_resource[r])[0], r))
     return {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": sorted(by_resource[r]) if len(by_resource[r]) > 1 else next(iter(by_resource[r])),
          "Resource": r}
@@ -183,10 +185,10 @@ def policy_used_report(usage: dict, source: str, tutorial_policy: dict | None = 
         out += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows]]
         for name, policies in columns:
             unused = [line for policy in policies for line in _unused_grants(policy.document, role_calls)]
-            out.append(f"\nGranted and never used, {name}: " + ("nothing" if not unused else ""))
+            out.append(f"\nGranted and never used, {name}:" + (" nothing" if not unused else ""))
             out += [f"  {line}" for line in unused]
         denied = sorted({(c["action"], c["resource"], c["outcome"]) for c in role_calls if c["outcome"] != iam_evaluation.ALLOWED})
-        out.append("\nUsed and denied: " + ("nothing" if not denied else ""))
+        out.append("\nUsed and denied:" + (" nothing" if not denied else ""))
         out += [f"  {action} on {resource} ({outcome})" for action, resource, outcome in denied]
         out.append("")
     return "\n".join(out).rstrip()
