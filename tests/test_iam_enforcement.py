@@ -215,3 +215,21 @@ def test_policy_used_after_a_demo_prints_exactly_what_the_function_needed(tmp_pa
     assert f"s3:* on {destination.removesuffix('/*')}: never used" in tutorial
     assert f"s3:* on {destination}: every action it matches, but only s3:PutObject used" in tutorial
     assert "Used and denied: nothing" in report
+
+
+def test_lenient_with_enforce_learner_holds_the_learners_keys_to_the_learner_policy(tmp_path):
+    from pixelkit.emulator.server import EmulatorProcess
+
+    process = EmulatorProcess(port=0, log_path=tmp_path / "emulator.log", strict=False, enforce_learner=True)
+    url = process.start()
+    try:
+        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        s3.create_bucket(Bucket="day38-learners-own")  # lenient: the first name is free; the policy allows day38-*
+        with pytest.raises(ClientError) as denied:
+            s3.create_bucket(Bucket="not-the-workshops")
+        assert denied.value.response["Error"]["Code"] == "AccessDenied"
+        assert 'perform: s3:CreateBucket on resource: "arn:aws:s3:::not-the-workshops"' in denied.value.response["Error"]["Message"]
+        assert "IAM denied" in (tmp_path / "emulator.log").read_text()
+    finally:
+        process.stop()
