@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 
 from pixelkit.aws.functions import s3_may_invoke
@@ -34,7 +35,9 @@ ROLE_PROPAGATION_SECONDS = 2.0
 SOMEBODY_ELSE = "999999999999"
 
 
-def install(role_propagation_seconds: float = ROLE_PROPAGATION_SECONDS) -> None:
+def install(role_propagation_seconds: float | None = None) -> None:
+    if role_propagation_seconds is None:  # WORKSHOP_EMULATOR_ROLE_PROPAGATION: longer, to see the kit wait
+        role_propagation_seconds = float(os.environ.get("WORKSHOP_EMULATOR_ROLE_PROPAGATION", ROLE_PROPAGATION_SECONDS))
     from moto.awslambda.exceptions import InvalidParameterValueException
     from moto.awslambda.models import LambdaBackend
     from moto.core.utils import utcnow
