@@ -26,8 +26,9 @@ export MPLBACKEND := Agg
 help:
 	@echo "make demo      the whole pipeline on the local emulator; pictures land in out/"
 	@echo "make test      run every test"
-	@echo "make emulator  serve the local AWS emulator on http://127.0.0.1:4566 (Ctrl-C stops it;"
-	@echo "               STRICT=1: as strict as AWS about new roles, triggers and bucket names)"
+	@echo "make emulator  serve the local AWS emulator on http://127.0.0.1:4566 (Ctrl-C stops it). As strict as"
+	@echo "               AWS about IAM, new roles, triggers and bucket names; LENIENT=1 relaxes all but IAM;"
+	@echo "               ENFORCE_LEARNER=1 holds your own keys to policies/learner-policy.json"
 	@echo "               MAX_ENVIRONMENTS=N: execution environments at once (default: cores); COLD=1: no reuse"
 	@echo "make runtimes  which Python runs each Lambda runtime in the emulator"
 	@echo "make setup     steps 1-4 (TARGET=aws for a real account)"
@@ -58,8 +59,8 @@ test: $(TESTS)
 	$(BIN)/python -m pytest
 
 emulator: $(KIT)
-	$(BIN)/pixelkit emulator $(if $(filter-out 0,$(STRICT)),--strict) $(if $(filter-out 0,$(COLD)),--cold) \
-		$(if $(MAX_ENVIRONMENTS),--max-environments $(MAX_ENVIRONMENTS))
+	$(BIN)/pixelkit emulator $(if $(filter-out 0,$(LENIENT)),--lenient) $(if $(filter-out 0,$(ENFORCE_LEARNER)),--enforce-learner) \
+		$(if $(filter-out 0,$(COLD)),--cold) $(if $(MAX_ENVIRONMENTS),--max-environments $(MAX_ENVIRONMENTS))
 
 runtimes: $(KIT)
 	$(BIN)/pixelkit runtimes list

@@ -8,7 +8,8 @@ import zipfile
 
 import pytest
 
-from pixelkit.aws import logs
+from pixelkit.aws import functions, logs
+from pixelkit.policies import trust_policy
 
 pytestmark = pytest.mark.emulator
 
@@ -36,15 +37,20 @@ def zipped(source: str) -> bytes:
 def probe_function(emulator_workshop):
     ws = emulator_workshop
     iam = ws.client("iam")
-    role = iam.create_role(RoleName="probe-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]
+    # A role Lambda may assume (AWS refuses any other), new: the kit's create_function waits while it propagates.
+    role = iam.create_role(RoleName="probe-role", AssumeRolePolicyDocument=json.dumps(trust_policy()))["Role"]
+    # What AWSLambdaBasicExecutionRole grants: without it Lambda could not write the function's logs.
+    iam.put_role_policy(RoleName="probe-role", PolicyName="logs", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]}))
     lam = ws.client("lambda")
-    lam.create_function(
+    functions.create_function(lam, dict(
         FunctionName="probe", Runtime="python3.13", Handler="app.handler", Role=role["Arn"],
         Code={"ZipFile": zipped(CODE)}, Timeout=1, Environment={"Variables": {"GREETING": "hello"}},
-    )
+    ), first_delay=0.5)
     yield lam
     lam.delete_function(FunctionName="probe")
     ws.client("logs").delete_log_group(logGroupName="/aws/lambda/probe")
+    iam.delete_role_policy(RoleName="probe-role", PolicyName="logs")
     iam.delete_role(RoleName="probe-role")
 
 

@@ -142,6 +142,23 @@ def _dry_run(args) -> None:
          getattr(args, "architecture", "x86_64"))
 
 
+def _policy(args) -> None:
+    """`pixelkit policy used`: the policy the function's calls needed, beside its own and the tutorial's."""
+    from pixelkit.iam_advice import policy_used_report, recorded_usage, tutorial_policy_for
+    from pixelkit.paths import workshop_dir
+    from pixelkit.state import load_state
+    from pixelkit.target import use_target
+
+    target = use_target(args.target)
+    if not target.is_local:
+        raise WorkshopError("Only the local emulator records each call of the function's role. On a real account, "
+                            "IAM Access Analyzer generates a policy from CloudTrail (console: IAM > Roles > "
+                            "Generate policy).")
+    usage, source = recorded_usage(target.endpoint_url, workshop_dir())
+    student = check_student(args.student) if args.student is not None else current_student()
+    print(policy_used_report(usage, source, tutorial_policy_for(usage, load_state(student)), args.role))
+
+
 def _class(args) -> None:
     from pixelkit import classroom
 
@@ -206,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
     runtimes = sub.add_parser("runtimes", help="the emulator's Lambda runtimes: which Python runs each; prepare them")
     runtimes.add_argument("runtimes_command", choices=["list", "prepare"])
     runtimes.add_argument("runtime", nargs="*", help="e.g. python3.13 (default: the kit's runtime)")
+    policy = sub.add_parser("policy", help="used: the policy the function's calls needed, beside its own and the tutorial's")
+    policy.add_argument("policy_command", choices=["used"])
+    policy.add_argument("--role", help="only this role (default: every role the emulator saw)")
+    policy.add_argument("--target", choices=["local", "aws"])
+    policy.add_argument("--student", help="a learner's name in a shared account (default: WORKSHOP_STUDENT)")
+    policy.add_argument("-v", "--verbose", action="store_true")
     lab = sub.add_parser("lab", help="JupyterLab on notebooks/ (loopback), with the emulator while it runs", add_help=False)
     lab.add_argument("rest", nargs=argparse.REMAINDER)
     emulator = sub.add_parser("emulator", help="serve the local AWS emulator on 127.0.0.1:4566", add_help=False)
@@ -233,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             _class(args)
         elif args.command == "runtimes":
             _runtimes(args)
+        elif args.command == "policy":
+            _policy(args)
         elif getattr(args, "dry_run", False) and not getattr(args, "all_tagged", False):
             _dry_run(args)
         elif args.command == "lab":

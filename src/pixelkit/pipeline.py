@@ -21,6 +21,7 @@ from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from pixelkit.aws import logs
 from pixelkit.errors import WorkshopError
+from pixelkit.iam_advice import explain_denial
 from pixelkit.paths import HANDLER_DIR
 from pixelkit.steps import TIMEOUT_SECONDS
 from pixelkit.workshop import Workshop
@@ -113,7 +114,7 @@ def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | Non
                         f"You may not read s3://{state.destination_bucket}/{output} (403 Forbidden): your AWS identity "
                         "needs s3:GetObject and s3:ListBucket on the destination bucket (policies/learner-policy.json)."
                     ) from error
-                problem = _problem_in_log(function_log(ws, since_ms), key)
+                problem = _problem_in_log(function_log(ws, since_ms), key, state)
                 if problem:
                     raise WorkshopError(f"The function did not pixelate {key}:\n  {problem}")
                 if time.monotonic() > deadline:
@@ -128,9 +129,15 @@ def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | Non
     return found
 
 
-def _problem_in_log(lines: list[str], key: str) -> str | None:
-    """The first log line that says the function gave up on ``key``; a failure Lambda retries is not one."""
+def _problem_in_log(lines: list[str], key: str, state=None) -> str | None:
+    """The first log line that says the function gave up on ``key``; a failure Lambda retries is not one.
+
+    An AccessDenied is one even though Lambda retries it: the retry has the same policy.
+    """
     for line in lines:
+        denial = explain_denial(line, state)
+        if denial:
+            return f"{line.split(chr(9))[-1].splitlines()[0]}\n  {denial}"
         if "so that Lambda retries" in line:
             continue
         if ("[ERROR]" in line or "[WARNING]" in line or "Task timed out" in line) and (key in line or "Task timed out" in line or "Runtime." in line):

@@ -33,6 +33,7 @@ from pathlib import Path
 from pixelkit.emulator import deployment_packages, runtimes, s3_events
 from pixelkit.emulator.async_invocations import AsyncEvent, AsyncInvocations
 from pixelkit.emulator.environments import ExecutionEnvironment, FunctionConfig, Outcome
+from pixelkit.emulator.identity import role_credentials
 
 logger = logging.getLogger("pixelkit.emulator")
 
@@ -335,15 +336,6 @@ class LocalLambdaExecutor:
             environment.retire("emulator stopped")
         shutil.rmtree(self.scratch_root, ignore_errors=True)
         return left
-
-
-def role_credentials(function) -> dict[str, str]:
-    """The function's credentials: its role's session where IAM enforcement provides one."""
-    try:
-        from pixelkit.emulator.identity import role_credentials as from_role
-    except ImportError:
-        return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
-    return from_role(function)
 
 
 def _check_spec(spec: dict, operation: str) -> None:

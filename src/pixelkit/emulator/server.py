@@ -51,13 +51,14 @@ def _check_port_free(port: int) -> None:
 class Emulator:
     """The server and its executor; ``port=0`` picks a free port (the tests use that)."""
 
-    def __init__(self, port: int = DEFAULT_PORT, verbose: bool = False, strict: bool = False,
-                 max_environments: int | None = None, cold: bool = False):
+    def __init__(self, port: int = DEFAULT_PORT, verbose: bool = False, strict: bool = True,
+                 enforce_learner: bool = False, max_environments: int | None = None, cold: bool = False):
         # Moto reads these when it is imported: keep its IAM small and its account the usual one.
         os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
+        from pixelkit.emulator import iam_enforcement
         from pixelkit.emulator.executor import LocalLambdaExecutor
 
         logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
@@ -68,13 +69,15 @@ class Emulator:
         self._server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
         self.port = self._server.server_address[1]
         self.url = f"http://{HOST}:{self.port}"
-        self.executor = LocalLambdaExecutor(self.url, max_environments=max_environments, cold=cold)
+        self.executor = LocalLambdaExecutor(self.url, max_environments=max_environments, cold=cold, lenient=not strict)
         self.executor.install()
+        iam_enforcement.install(self, enforce_learner)
         if strict:
             from pixelkit.emulator import strict as strict_mode
 
             strict_mode.install()
         self.strict = strict
+        self.enforce_learner = enforce_learner
         self._thread: threading.Thread | None = None
 
     def serve_forever(self) -> None:
@@ -98,9 +101,14 @@ def main(argv: list[str] | None = None) -> None:
                         help="port on 127.0.0.1 (default 4566; 0 picks a free one)")
     parser.add_argument("--ready-file", type=Path, help="write the endpoint URL here once it listens")
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
-    parser.add_argument("--strict", action="store_true",
-                        default=os.environ.get("WORKSHOP_EMULATOR_STRICT", "") not in ("", "0"),
-                        help="behave like AWS where it is stricter than moto (see pixelkit/emulator/strict.py)")
+    parser.add_argument("--lenient", action="store_true",
+                        default=os.environ.get("WORKSHOP_EMULATOR_LENIENT", "") not in ("", "0"),
+                        help="turn off AWS's strict behaviours that moto lacks (new roles usable at once, triggers "
+                             "unvalidated, bucket names free; see pixelkit/emulator/strict.py). IAM stays enforced.")
+    parser.add_argument("--strict", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
+    parser.add_argument("--enforce-learner", action="store_true",
+                        default=os.environ.get("WORKSHOP_ENFORCE_LEARNER", "") not in ("", "0"),
+                        help="authorise the learner's own keys against policies/learner-policy.json too (classroom check)")
     parser.add_argument("--max-environments", type=int, default=None,
                         help="execution environments running at once (default: the number of cores)")
     parser.add_argument("--cold", action="store_true",
@@ -115,7 +123,8 @@ def main(argv: list[str] | None = None) -> None:
                   kept)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
     try:
-        emulator = Emulator(args.port, args.verbose, args.strict, args.max_environments, args.cold)
+        emulator = Emulator(args.port, args.verbose, strict=not args.lenient, enforce_learner=args.enforce_learner,
+                            max_environments=args.max_environments, cold=args.cold)
     except WorkshopError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
@@ -130,8 +139,11 @@ def main(argv: list[str] | None = None) -> None:
         f"Use it from another terminal: {scripts}; for the AWS CLI,\n"
         f"  export AWS_ENDPOINT_URL={emulator.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
         "AWS_DEFAULT_REGION=us-east-1\n"
-        + ("STRICT: new roles wait a few seconds, triggers need S3's permission first, and the first bucket "
-           "name is taken, as on AWS.\n" if emulator.strict else "")
+        + "IAM is enforced: a function's calls are authorised against its role's policies"
+        + (", and yours against policies/learner-policy.json" if emulator.enforce_learner else "")
+        + "; each denial is logged here.\n"
+        + ("As on AWS: new roles need a moment, triggers need S3's permission first, and the first bucket "
+           "name is taken (--lenient turns these off).\n" if emulator.strict else "LENIENT: roles, triggers and bucket names are not checked as AWS checks them.\n")
         + "Everything is kept in memory. Stop it with Ctrl-C.",
         flush=True,
     )
@@ -151,9 +163,10 @@ class EmulatorProcess:
     """An emulator in a child process, for ``make demo`` and the tests: started, waited for, stopped."""
 
     def __init__(self, port: int = DEFAULT_PORT, log_path: Path | None = None, new_session: bool = False,
-                 strict: bool = False, extra_args: list[str] | None = None):
+                 strict: bool = True, enforce_learner: bool = False, extra_args: list[str] | None = None):
         self.port = port
         self.strict = strict
+        self.enforce_learner = enforce_learner
         self.extra_args = list(extra_args or [])
         self.log_path = log_path
         # new_session: out of the terminal's process group, so a Ctrl-C meant for another program spares it
@@ -168,7 +181,8 @@ class EmulatorProcess:
             try:
                 self._process = subprocess.Popen(
                     [sys.executable, "-m", "pixelkit.emulator", "--port", str(self.port), "--ready-file", str(ready)]
-                    + (["--strict"] if self.strict else []) + self.extra_args,
+                    + ([] if self.strict else ["--lenient"]) + (["--enforce-learner"] if self.enforce_learner else [])
+                    + self.extra_args,
                     stdout=log, stderr=subprocess.STDOUT, start_new_session=self.new_session,
                     env=scrubbed(dict(os.environ)),
                 )

@@ -1,12 +1,12 @@
-"""``--strict``: the emulator behaves like AWS where AWS is stricter than moto.
+"""The emulator behaves like AWS where AWS is stricter than moto (the default; ``--lenient`` turns it off).
 
 A learner's first run against a real account meets four things moto lets pass.
-With ``python -m pixelkit.emulator --strict`` (``make emulator STRICT=1``) the
-emulator does them too, so the kit's answers to them can be seen, and tested,
-end to end:
+The emulator does them too, so the kit's answers to them can be seen, and tested,
+end to end; ``python -m pixelkit.emulator --lenient`` (``make emulator LENIENT=1``)
+turns them off:
 
 1. A new role is not usable at once: ``CreateFunction`` with a role younger than
-   a few seconds fails with ``InvalidParameterValueException`` ("The role defined
+   a moment (AWS: a few seconds; here shortened) fails with ``InvalidParameterValueException`` ("The role defined
    for the function cannot be assumed by Lambda"), as while IAM propagates.
 2. S3 validates a notification's destination: ``PutBucketNotificationConfiguration``
    naming a function that has not allowed ``s3.amazonaws.com`` to invoke it for
@@ -22,18 +22,22 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 
 from pixelkit.aws.functions import s3_may_invoke
 
 logger = logging.getLogger("pixelkit.emulator")
 
-ROLE_PROPAGATION_SECONDS = 3.0
+# Short, so that `make demo` pays about two seconds for it; the kit's retry is the same as on AWS.
+ROLE_PROPAGATION_SECONDS = 2.0
 # The account that owns the bucket name the first CreateBucket asks for.
 SOMEBODY_ELSE = "999999999999"
 
 
-def install(role_propagation_seconds: float = ROLE_PROPAGATION_SECONDS) -> None:
+def install(role_propagation_seconds: float | None = None) -> None:
+    if role_propagation_seconds is None:  # WORKSHOP_EMULATOR_ROLE_PROPAGATION: longer, to see the kit wait
+        role_propagation_seconds = float(os.environ.get("WORKSHOP_EMULATOR_ROLE_PROPAGATION", ROLE_PROPAGATION_SECONDS))
     from moto.awslambda.exceptions import InvalidParameterValueException
     from moto.awslambda.models import LambdaBackend
     from moto.core.utils import utcnow
