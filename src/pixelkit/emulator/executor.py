@@ -14,7 +14,7 @@ laptop (or this kit's CI) often lacks. This module puts Lambda's invoke path in 
   (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
 - CreateFunction and UpdateFunctionCode/Configuration refuse what Lambda refuses: an unsupported
   runtime (``runtimes.py``), a package over the size limits (``deployment_packages.py``).
-- S3 events arrive through ``s3_events.py``.
+- S3 events arrive through ``s3_events.py`` (``iam_enforcement.py`` checks the function's permission).
 """
 
 from __future__ import annotations
@@ -64,11 +64,10 @@ def _rest_error(code: str, message: str, status: int = 400):
 
 class LocalLambdaExecutor:
     def __init__(self, endpoint_url: str, max_environments: int | None = None, cold: bool = False,
-                 retry_delays=None, idle_seconds: float = IDLE_SECONDS, lenient: bool = False):
+                 retry_delays=None, idle_seconds: float = IDLE_SECONDS):
         self.endpoint_url = endpoint_url
         self.max_environments = max_environments or os.cpu_count() or 2
         self.cold = cold
-        self.lenient = lenient
         self.idle_seconds = idle_seconds
         clean_stale_scratch()
         self.scratch_root = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
@@ -260,8 +259,10 @@ class LocalLambdaExecutor:
             return
         backend = function.logs_backend
         group = f"/aws/lambda/{config.function_name}"
-        try:
+        try:  # as the function's role: without logs permissions its logs are lost, as on AWS (iam_enforcement)
             backend.ensure_log_group(group)
+            if group not in backend.groups:
+                return
             if stream not in backend.groups[group].streams:
                 backend.create_log_stream(group, stream)
             now = int(time.time() * 1000)
@@ -302,24 +303,6 @@ class LocalLambdaExecutor:
             return get_backend(account_id, region).get_function(arn)
         except Exception:
             return None
-
-    def s3_invoke_refusal(self, function, bucket: str, account_id: str) -> str | None:
-        """Why S3 may not invoke this function for this bucket (its resource policy), or None."""
-        if self.lenient:
-            return None
-        from moto.awslambda.utils import get_backend
-
-        from pixelkit.aws.functions import s3_may_invoke
-
-        try:  # the backend answers in wire format: a JSON document whose Policy is JSON again
-            policy = json.loads(get_backend(function.account_id, function.region).get_policy(function.function_arn))
-            statements = json.loads(policy["Policy"])["Statement"]
-        except Exception:
-            statements = []
-        if s3_may_invoke(statements, bucket):
-            return None
-        return (f"its resource policy does not let s3.amazonaws.com invoke it for arn:aws:s3:::{bucket} "
-                "(add it with lambda add-permission, as step 4 does)")
 
     def say_once(self, note: str) -> None:
         if note not in self._said:

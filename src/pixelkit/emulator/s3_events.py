@@ -6,7 +6,7 @@ AWS behaviour followed:
   one object, hence one ``ObjectCreated:CompleteMultipartUpload`` event (moto also sends a Put).
 - https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html: S3 invokes the function asynchronously
   (``async_invocations.py`` retries it), and only if the function's resource policy lets
-  ``s3.amazonaws.com`` invoke it for that bucket.
+  ``s3.amazonaws.com`` invoke it for that bucket (checked by ``iam_enforcement.py``).
 - https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html: Lambda follows a chain of
   invocations through the tracing header (``X-Amzn-Trace-Id``, its ``Lineage`` field) that the
   function's SDK sends with each call; after 16 rounds of the same function through S3 it stops the
@@ -95,10 +95,6 @@ def deliver(service, account_id: str, event_body: dict, fn_arn: str, region: str
     function = service.find_function(fn_arn, account_id, region)
     if function is None:
         logger.warning("S3 event for %s dropped: function %s does not exist", where, name)
-        return
-    refusal = service.s3_invoke_refusal(function, bucket, account_id)
-    if refusal:
-        logger.warning("S3 event for %s not delivered to %s: %s", where, name, refusal)
         return
     trace, rounds = new_trace(function.function_arn, getattr(_request, "trace", ""))
     event = AsyncEvent(function.function_arn, function.account_id, function.region,

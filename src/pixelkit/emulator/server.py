@@ -69,7 +69,7 @@ class Emulator:
         self._server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
         self.port = self._server.server_address[1]
         self.url = f"http://{HOST}:{self.port}"
-        self.executor = LocalLambdaExecutor(self.url, max_environments=max_environments, cold=cold, lenient=not strict)
+        self.executor = LocalLambdaExecutor(self.url, max_environments=max_environments, cold=cold)
         self.executor.install()
         iam_enforcement.install(self, enforce_learner)
         if strict:
