@@ -39,7 +39,8 @@ logger = logging.getLogger("pixelkit.emulator")
 
 IDLE_SECONDS = 300.0  # Lambda keeps an idle environment for minutes; so does the emulator
 LOG_TAIL_BYTES = 4096
-SCRATCH_PREFIX = "pixelkit-lambda-"
+SCRATCH_PREFIX = "pixelkit-lambda-envs-"
+STALE_WITHOUT_PID_SECONDS = 3600.0
 # Kept out of every function's environment: Lambda sets them itself.
 RESERVED_VARIABLES = {
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
@@ -348,12 +349,26 @@ def _check_spec(spec: dict, operation: str) -> None:
 
 
 def clean_stale_scratch() -> None:
-    """Remove what an emulator killed before it could clean up left in the temp folder."""
+    """Remove what an emulator killed before it could clean up left in the temp folder.
+
+    A folder is stale when the emulator named in its pid file no longer runs; one without a pid
+    file only when it is an hour old (another emulator may be starting right now).
+    """
     for folder in Path(tempfile.gettempdir()).glob(SCRATCH_PREFIX + "*"):
         try:
             pid = int((folder / "pid").read_text())
-            os.kill(pid, 0)
-            continue  # its emulator still runs
         except (OSError, ValueError):
-            pass
+            try:
+                if time.time() - folder.stat().st_mtime < STALE_WITHOUT_PID_SECONDS:
+                    continue
+            except OSError:
+                continue
+        else:
+            try:
+                os.kill(pid, 0)
+                continue  # its emulator still runs
+            except PermissionError:
+                continue  # it runs, as another user
+            except OSError:
+                pass
         shutil.rmtree(folder, ignore_errors=True)
