@@ -21,6 +21,9 @@ ifdef STUDENT
 export WORKSHOP_STUDENT := $(STUDENT)
 endif
 export MPLBACKEND := Agg
+# The pictures for `make upload`, given to the kit through the environment so that make splits no
+# path at its spaces: IMAGES="my photo.jpg" make upload, make upload IMAGES=images (a folder: its pictures).
+export IMAGES
 
 .PHONY: help demo test emulator setup upload cleanup status package plan orphans lab clean
 help:
@@ -29,7 +32,7 @@ help:
 	@echo "make emulator  serve the local AWS emulator on http://127.0.0.1:4566 (Ctrl-C stops it;"
 	@echo "               STRICT=1: as strict as AWS about new roles, triggers and bucket names)"
 	@echo "make setup     steps 1-4 (TARGET=aws for a real account)"
-	@echo "make upload    step 5 (IMAGES='a.jpg b.png' to choose pictures)"
+	@echo "make upload    step 5 (IMAGES=photo.jpg, a folder, or IMAGES='a.jpg \"my photo.png\"' to choose pictures)"
 	@echo "make cleanup   step 6: delete everything the kit made"
 	@echo "make status    what of the kit exists on the target"
 	@echo "make package   build the Lambda deployment package into build/ (ARCH=arm64 for Graviton)"
@@ -65,7 +68,7 @@ orphans: $(KIT)
 	$(BIN)/pixelkit cleanup --all-tagged
 
 upload: $(KIT)
-	$(BIN)/pixelkit upload $(IMAGES)
+	$(BIN)/pixelkit upload
 
 cleanup: $(KIT)
 	$(BIN)/pixelkit cleanup
