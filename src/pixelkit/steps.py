@@ -313,15 +313,22 @@ def cleanup(ws: Workshop) -> list[str]:
 def _bucket_is_this_runs(ws: Workshop, bucket: str) -> bool:
     """Whether cleanup may empty and delete ``bucket``: it carries the kit's tags for this run (or is gone).
 
+    The one exception: an empty, untagged bucket with this run's random suffix, which is
+    what a step 1 interrupted before tagging leaves (deleting it loses nothing).
+
     A state file can name a bucket the kit did not make (edited by hand, or copied from
     another run): emptying it could lose someone's pictures, so it is left and said why.
     """
     s3_client = ws.client("s3")
     if not s3.bucket_exists(s3_client, bucket):
         return True  # cleanup says "already gone"
-    have = s3.get_bucket_tags(s3_client, bucket) or {}
+    have = s3.get_bucket_tags(s3_client, bucket)
     if tags_match(have, ws.state.tags):
         return True
+    if have is None and bucket.endswith(f"-{ws.state.suffix}") and not s3.list_keys(s3_client, bucket):
+        # Step 1 interrupted between CreateBucket and PutBucketTagging: this run's name, no tags, nothing in it.
+        return True
+    have = have or {}
     wanted = ", ".join(f"{k}={v}" for k, v in sorted(ws.state.tags.items()))
     logger.info("  left bucket %s: it does not carry the kit's tags for run %s (%s), so the kit did not make it "
                 "for this run (its tags: %s). Delete it yourself if it is yours to delete; the kit forgets it.",
