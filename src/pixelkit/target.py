@@ -70,7 +70,7 @@ ATTEMPTS = 3
 def client_config(service: str) -> Config:
     """The kit's timeouts and bounded retries for one service's client (standard retry mode)."""
     return Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUTS.get(service, READ_TIMEOUT),
-                  retries={"max_attempts": ATTEMPTS, "mode": "standard"})
+                  retries={"total_max_attempts": ATTEMPTS, "mode": "standard"})
 
 
 @cache
@@ -134,6 +134,8 @@ def use_target(name: str | None = None) -> Target:
     name = target_name(name)
     os.environ["WORKSHOP_TARGET"] = name
     if name == LOCAL:
+        # Every check before the environment changes: a refused setting leaves this process as it was.
+        check_region(os.environ.get("AWS_REGION", DEFAULT_REGION))
         endpoint = check_endpoint(os.environ.get("WORKSHOP_ENDPOINT_URL") or DEFAULT_ENDPOINT, "WORKSHOP_ENDPOINT_URL")
         host = urlparse(endpoint).hostname or ""
         if host not in {"127.0.0.1", "localhost", "::1"}:
@@ -147,7 +149,7 @@ def use_target(name: str | None = None) -> Target:
         # A profile could carry its own endpoint or credentials: the local target ignores it.
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_DEFAULT_PROFILE", None)
-        region = check_region(os.environ.setdefault("AWS_REGION", DEFAULT_REGION))
+        region = os.environ.setdefault("AWS_REGION", DEFAULT_REGION)
         os.environ["AWS_DEFAULT_REGION"] = region
         return Target(LOCAL, region, endpoint)
     _forget_local_settings()
