@@ -93,6 +93,8 @@ class Attempt:
         if exited:
             return f"the function's runtime exited: {exited.group(1)}"
         match = UNHANDLED.match(error)
+        if match and match.group(1) == "Runtime.ExitError":
+            return f"the function's runtime exited: {match.group(2)}"
         if match and match.group(1).startswith("Runtime."):
             return f"the function could not start: {match.group(1)}: {match.group(2)}"
         return f"the function raised {error.removeprefix('[ERROR] ')}"
@@ -103,7 +105,10 @@ class Attempt:
             return "give the function more time and memory (step 4 sets them), or upload a smaller picture."
         if "AccessDenied" in self.text:
             return "the function's role lacks a permission: run step 2 again, it writes the role's policy back."
-        if "Runtime." in error or EXITED.match(error):
+        if "Runtime.ExitError" in error or EXITED.match(error):
+            return ("the function's process died (out of memory? os._exit?): give it more memory (step 4), "
+                    "or read its log above for what it did last.")
+        if "Runtime." in error:
             return "deploy the function again (step 3): its package, handler or runtime is not one Lambda can run."
         return "read the function's error above; fix the function (or run step 3 again to deploy the kit's), then upload again."
 

@@ -267,9 +267,14 @@ def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | Non
         found.append(output)
         if progress:
             progress(key, len(found), len(wanted))
-    attempts = follower.progress
-    if attempts.number > 1:
-        logger.info("  %s: attempt %d of %d worked", key, attempts.number, attempts.of)
+    if follower.failures_said:
+        try:
+            follower.look()  # the outputs are in: which attempt made them (its log may not be written yet)
+        except WorkshopError:
+            pass  # a later attempt's failure does not undo outputs that are there
+        done = follower.progress
+        number = done.number + (1 if done.last is not None and done.last.failed else 0)
+        logger.info("  %s: attempt %d of %d worked", key, min(number, done.of), done.of)
     return found
 
 
