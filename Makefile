@@ -21,6 +21,9 @@ ifdef STUDENT
 export WORKSHOP_STUDENT := $(STUDENT)
 endif
 export MPLBACKEND := Agg
+# The pictures for `make upload`, given to the kit through the environment so that make splits no
+# path at its spaces: IMAGES="my photo.jpg" make upload, make upload IMAGES=images (a folder: its pictures).
+export IMAGES
 
 .PHONY: help demo test emulator runtimes setup upload cleanup status package plan orphans lab clean
 help:
@@ -32,7 +35,7 @@ help:
 	@echo "               MAX_ENVIRONMENTS=N: execution environments at once (default: cores); COLD=1: no reuse"
 	@echo "make runtimes  which Python runs each Lambda runtime in the emulator"
 	@echo "make setup     steps 1-4 (TARGET=aws for a real account)"
-	@echo "make upload    step 5 (IMAGES='a.jpg b.png' to choose pictures)"
+	@echo "make upload    step 5 (IMAGES=photo.jpg, a folder, or IMAGES='a.jpg \"my photo.png\"' to choose pictures)"
 	@echo "make cleanup   step 6: delete everything the kit made"
 	@echo "make status    what of the kit exists on the target"
 	@echo "make package   build the Lambda deployment package into build/ (ARCH=arm64 for Graviton)"
@@ -75,7 +78,7 @@ orphans: $(KIT)
 	$(BIN)/pixelkit cleanup --all-tagged
 
 upload: $(KIT)
-	$(BIN)/pixelkit upload $(IMAGES)
+	$(BIN)/pixelkit upload
 
 cleanup: $(KIT)
 	$(BIN)/pixelkit cleanup

@@ -14,7 +14,7 @@ from pixelkit.pipeline import expected_outputs
 from pixelkit.policies import render_policy, trust_policy
 from pixelkit.state import State, state_path
 from pixelkit.steps import (
-    TIMEOUT_SECONDS, TRIGGER_ID, inventory, same_bucket_problem, trigger_on_destination,
+    TIMEOUT_SECONDS, TRIGGER_ID, inventory, require_remembered, same_bucket_problem, trigger_on_destination,
 )
 from pixelkit.workshop import Workshop
 
@@ -27,6 +27,7 @@ def _require(condition: bool, problem: str, fix: str) -> None:
 def _state(ws: Workshop) -> State:
     _require(ws.state is not None, f"There is no {state_path(ws.student)}: nothing has been set up.",
              "run the notebooks from 01 on, in order (or `make setup`).")
+    require_remembered(ws)
     return ws.state
 
 

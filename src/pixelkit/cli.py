@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shlex
 import sys
 from pathlib import Path
 
+from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pixelkit import pipeline, steps
 from pixelkit.errors import WorkshopError, explain
 from pixelkit.paths import output_dir, sample_images
-from pixelkit.state import check_student, current_student, state_path
+from pixelkit.state import TAG_WORKSHOP, WORKSHOP_TAG, check_student, current_student, state_path
 from pixelkit.workshop import Workshop, configure_console_logging, open_workshop
 
 logger = logging.getLogger("pixelkit")
@@ -48,7 +51,7 @@ def _setup(ws: Workshop, args) -> None:
 def _upload(ws: Workshop, args) -> None:
     from pixelkit.cost import estimate_run_cost
 
-    images = [Path(p) for p in args.images] or sample_images()[:1]
+    images = pipeline.pictures(args.images or images_from_environment() or sample_images()[:1])
     uploads, log_lines = pipeline.run_pipeline_test(ws, images, args.out, keep_going=True)
     print("\nThe function's log (CloudWatch Logs, " + ws.require_state().log_group + "):")
     for line in log_lines:
@@ -61,6 +64,25 @@ def _upload(ws: Workshop, args) -> None:
     refused = [upload for upload in uploads if upload.problem]
     if refused:
         raise WorkshopError("\n".join(upload.problem for upload in refused))
+
+
+def images_from_environment() -> list[str]:
+    """``IMAGES`` as `make upload` passes it, through the environment so that make splits nothing.
+
+    A value that names an existing file or folder is one path, spaces and all
+    (``IMAGES="my photo.jpg"``); otherwise it is split as a shell would
+    (``IMAGES='a.jpg "my photo.jpg"'``).
+    """
+    value = os.environ.get("IMAGES", "")
+    if not value.strip():
+        return []
+    if Path(value).expanduser().exists():
+        return [str(Path(value).expanduser())]
+    try:
+        return [str(Path(p).expanduser()) for p in shlex.split(value)]
+    except ValueError as error:
+        raise WorkshopError(f"IMAGES={value!r} cannot be read as a list of paths ({error}). "
+                            "Quote a path with spaces: IMAGES='\"my photo.jpg\" other.png'.") from None
 
 
 def _cleanup(ws: Workshop, args) -> None:
@@ -78,9 +100,24 @@ def _cleanup(ws: Workshop, args) -> None:
 def _status(ws: Workshop, args) -> None:
     state = ws.state
     print(f"Target: {ws.target.describe()}" + (f", student {ws.student}" if ws.student else ""))
-    print(f"State: {'none (nothing set up)' if state is None else state_path(ws.student)}")
-    for kind, names in steps.inventory(ws).items():
-        print(f"  {kind}: {', '.join(names) if names else '-'}")
+    found = steps.inventory(ws)
+    kits = steps.find_tagged(ws, ws.student)
+    anything = any(found.values())
+    if state is None:
+        print(f"State: none (there is no {state_path(ws.student)})")
+        if any(kits.values()):
+            print("  The kit's resources below belong to a run whose state file is gone: "
+                  "`make orphans` removes them (found by their tags).")
+        elif not anything:
+            print("  Nothing is set up: `make setup` (or notebook 01) starts a run.")
+    else:
+        print(f"State: {state_path(ws.student)} (run {state.suffix})")
+        if steps.run_forgotten(ws):
+            print("  " + steps.forgotten_message(ws))
+    for kind, names in found.items():
+        marked = [name if name in kits[kind] else f"{name} (not the kit's: no {TAG_WORKSHOP}={WORKSHOP_TAG} tag)"
+                  for name in names]
+        print(f"  {kind}: {', '.join(marked) if marked else '-'}")
     if state is not None:
         from pixelkit.aws import functions, s3
 
@@ -266,9 +303,11 @@ def main(argv: list[str] | None = None) -> int:
             function, _ = COMMANDS[args.command]
             function(open_workshop(args.target, args.student), args)
     except KeyboardInterrupt:
-        print("\nInterrupted. Every step is safe to run again; `make cleanup` removes what was made.", file=sys.stderr)
+        from pixelkit.entry import INTERRUPTED
+
+        print("\n" + INTERRUPTED, file=sys.stderr)
         return 130
-    except (WorkshopError, ClientError, BotoCoreError) as error:
+    except (WorkshopError, ClientError, BotoCoreError, Boto3Error) as error:
         print(f"\nerror: {explain(error)}", file=sys.stderr)
         return 2
     return 0

@@ -32,7 +32,8 @@ def run_demo(out_dir: Path) -> Path:
         )
     # The demo keeps its own state, apart from a learner's run on another target.
     os.environ["WORKSHOP_DIR"] = str(workshop_dir() / "demo")
-    with emulator_running(target, "the demo"):
+    # Its own session: a Ctrl-C in the terminal reaches the demo, which cleans up on the emulator, then stops it.
+    with emulator_running(target, "the demo", new_session=True):
         ws = None
         try:
             ws = open_workshop("local")

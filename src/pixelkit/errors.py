@@ -2,7 +2,14 @@
 ``explain``: the one message for any error a run can meet (the CLI, the notebooks and the
 classroom commands all show it)."""
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+import os
+
+from boto3.exceptions import Boto3Error
+
+from botocore.exceptions import (
+    BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError, NoCredentialsError, NoRegionError,
+    ProfileNotFound, ReadTimeoutError,
+)
 
 from pixelkit.aws.errors import error_code, error_message
 
@@ -15,6 +22,13 @@ _DENIED = ("Your AWS identity lacks a permission for this: policies/learner-poli
            "kit needs (the README says more).")
 _GONE = ("A resource of this run is not there. If the emulator was restarted, it forgot everything: "
          "run `make setup` again. `make status` shows what exists.")
+_GONE_AWS = ("A resource of this run is not there (deleted outside the kit?). `make status TARGET=aws` shows what "
+             "exists; `make setup TARGET=aws` makes what is missing again.")
+
+
+def _on_aws() -> bool:
+    """Whether this process targets a real account (pixelkit.target.use_target sets WORKSHOP_TARGET)."""
+    return os.environ.get("WORKSHOP_TARGET") == "aws"
 
 
 def explain(error: Exception) -> str:
@@ -33,11 +47,24 @@ def explain(error: Exception) -> str:
             "AccessDeniedException": _DENIED,
             "ExpiredToken": "Your AWS session has expired: sign in again (e.g. `aws sso login`).",
             "InvalidClientTokenId": "Your AWS credentials are not valid: check `aws sts get-caller-identity`.",
-            "NoSuchBucket": _GONE,
-            "ResourceNotFoundException": _GONE,
-            "NoSuchEntity": _GONE,
+            "NoSuchBucket": _GONE_AWS if _on_aws() else _GONE,
+            "ResourceNotFoundException": _GONE_AWS if _on_aws() else _GONE,
+            "NoSuchEntity": _GONE_AWS if _on_aws() else _GONE,
         }.get(code, "Run the same command again; every step is safe to repeat. If it fails again, run `make cleanup`.")
         return f"AWS said {code}: {error_message(error)}\n{hint}"
+    if isinstance(error, Boto3Error):  # S3UploadFailedError and kin: boto3's own, not botocore's
+        return f"{error}\nRun the same command again; every step is safe to repeat. `make status` shows what exists."
+    if isinstance(error, ProfileNotFound):
+        return (f"{error}. `aws configure list-profiles` lists your profiles; set AWS_PROFILE to one of them, "
+                "or `unset AWS_PROFILE`.")
     if isinstance(error, BotoCoreError):
-        return f"{error}\nIs the endpoint reachable? For the local target, start it with `make emulator`."
+        if not _on_aws():
+            return f"{error}\nIs the emulator running? Start it with `make emulator` (or use `make demo`)."
+        if isinstance(error, (ConnectTimeoutError, EndpointConnectionError)):
+            return (f"{error}\nAWS did not answer. Check this computer's network connection (a proxy or firewall?), "
+                    "the region (AWS_REGION) and AWS_ENDPOINT_URL if you set one; `aws sts get-caller-identity` "
+                    "tries the same.")
+        if isinstance(error, ReadTimeoutError):
+            return f"{error}\nAWS accepted the call but did not answer in time. Run the command again; it is safe to repeat."
+        return f"{error}\nCheck your AWS configuration (`aws configure list`) and network, then run the command again."
     raise error

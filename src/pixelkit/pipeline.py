@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import WaiterError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
-from pixelkit.aws import logs
+from pixelkit import invocations, steps
+from pixelkit.aws import functions, logs
+from pixelkit.aws import s3 as s3_wrapper
 from pixelkit.errors import WorkshopError
-from pixelkit.iam_advice import explain_denial
 from pixelkit.paths import HANDLER_DIR
 from pixelkit.steps import TIMEOUT_SECONDS
 from pixelkit.workshop import Workshop
@@ -73,27 +75,172 @@ class Upload:
     problem: str | None = None  # why there are no outputs, when there are none
 
 
+PICTURE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
+
+
+def pictures(paths: list[Path | str]) -> list[Path]:
+    """The files to upload: each path a picture file, a folder standing for its pictures; else one message."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            inside = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in PICTURE_SUFFIXES)
+            if not inside:
+                raise WorkshopError(f"{path} is a folder with no pictures in it ({', '.join(sorted(PICTURE_SUFFIXES))}). "
+                                    "Give a picture, or a folder that holds some.")
+            found += inside
+        elif path.is_file():
+            found.append(path)
+        elif path.exists():
+            raise WorkshopError(f"{path} is not a picture file but a device or other special file. "
+                                "Give the path of a picture on this computer.")
+        else:
+            raise WorkshopError(f"There is no file {path}. Give the path of a picture on this computer.")
+    return found
+
+
 def upload_image(ws: Workshop, path: Path, key: str | None = None) -> str:
     state = ws.require_state()
-    path = Path(path)
-    if not path.is_file():
-        raise WorkshopError(f"There is no file {path}. Give the path of a picture on this computer.")
+    [path] = pictures([path])
     key = key or path.name
-    ws.client("s3").upload_file(str(path), state.source_bucket, key)
+    try:
+        ws.client("s3").upload_file(str(path), state.source_bucket, key)
+    except S3UploadFailedError as error:
+        steps.require_remembered(ws)
+        raise WorkshopError(f"Could not upload {path} to s3://{state.source_bucket}: {error}") from error
     logger.info("  uploaded %s to s3://%s/%s", path.name, state.source_bucket, key)
     return key
 
 
+def function_log_events(ws: Workshop, since_ms: int = 0) -> list[dict]:
+    """The function's log events since a time, as CloudWatch Logs holds them (with their log streams)."""
+    return logs.read_log_events(ws.client("logs"), ws.require_state().log_group, since_ms)
+
+
 def function_log(ws: Workshop, since_ms: int = 0) -> list[str]:
     """The function's log lines since a time, as CloudWatch Logs holds them."""
-    return [event["message"].rstrip("\n") for event in logs.read_log_events(ws.client("logs"), ws.require_state().log_group, since_ms)]
+    return [event["message"].rstrip("\n") for event in function_log_events(ws, since_ms)]
 
 
-def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | None = None, progress=None) -> list[str]:
-    """Wait until every output of ``key`` is in the destination bucket; explain from the log if not."""
+def check_ready_for_uploads(ws: Workshop) -> None:
+    """Before step 5 uploads anything: the run exists, the function exists, and the bucket triggers it."""
+    state = ws.require_state()
+    steps.require_remembered(ws)
+    if not s3_wrapper.bucket_exists(ws.client("s3"), state.source_bucket):
+        raise WorkshopError(f"There is no source bucket {state.source_bucket}: run step 1 (or `make setup`) first.")
+    found = functions.get_function(ws.client("lambda"), state.function_name)
+    if found is None:
+        raise WorkshopError(f"There is no function {state.function_name} yet: run step 3 (deploy the function) "
+                            "and step 4 (its trigger) first, or `make setup`.")
+    arn = found["Configuration"]["FunctionArn"]
+    triggers = s3_wrapper.get_lambda_triggers(ws.client("s3"), state.source_bucket) or []
+    if not any(t["LambdaFunctionArn"] in (arn, arn.rsplit(":", 1)[0]) or t["LambdaFunctionArn"].startswith(arn + ":")
+               for t in triggers):
+        raise WorkshopError(f"s3://{state.source_bucket} does not trigger {state.function_name}: an upload would "
+                            "not run the function. Run step 4 (configure the function and its trigger) first.")
+
+
+def why_it_never_ran(ws: Workshop) -> str | None:
+    """The reason S3 did not call the function, when one can be seen; None when all looks set."""
+    state = ws.require_state()
+    if steps.run_forgotten(ws):
+        return steps.forgotten_message(ws)
+    found = functions.get_function(ws.client("lambda"), state.function_name)
+    if found is None:
+        return f"There is no function {state.function_name}: run step 3 (deploy it) and step 4, then upload again."
+    triggers = s3_wrapper.get_lambda_triggers(ws.client("s3"), state.source_bucket)
+    if triggers is None:
+        return f"There is no source bucket {state.source_bucket}: run `make setup` again."
+    arn = found["Configuration"]["FunctionArn"]
+    if not any(t["LambdaFunctionArn"] == arn or t["LambdaFunctionArn"].startswith(arn + ":") for t in triggers):
+        return f"No trigger: s3://{state.source_bucket} does not call {state.function_name}. Run step 4 again."
+    statements = functions.get_policy_statements(ws.client("lambda"), state.function_name)
+    if not functions.s3_may_invoke(statements, state.source_bucket):
+        return f"S3 has no permission to invoke {state.function_name} for s3://{state.source_bucket}. Run step 4 again."
+    return None
+
+
+def _retry_wait(ws: Workshop, attempt: int) -> float:
+    """How long Lambda waits before retrying attempt ``attempt``: about 1 and 2 minutes on AWS, 1 and 2 s locally."""
+    return 5.0 if ws.target.is_local else 60.0 * attempt + 30
+
+
+class _Follower:
+    """One upload followed through Lambda's attempts: each failed attempt said once, then the verdict."""
+
+    def __init__(self, ws: Workshop, key: str, keys: list[str], since_ms: int, deadline: float):
+        self.ws, self.key, self.keys, self.since_ms, self.deadline = ws, key, keys, since_ms, deadline
+        self.retries = functions.max_retry_attempts(ws.client("lambda"), ws.require_state().function_name)
+        self.failures_said = 0
+        self.started = time.monotonic()
+        self.next_look = self.started + NEVER_RAN_GRACE
+        self.progress = invocations.Progress([], 0, self.retries + 1)
+
+    def look(self) -> None:
+        """Read the log; raise WorkshopError as soon as it explains why there will be no outputs."""
+        attempts = invocations.parse_attempts(function_log_events(self.ws, self.since_ms))
+        self.progress = progress = invocations.progress_of(self.key, attempts, self.keys, self.retries)
+        failed = [a for a in progress.attempts if a.failed]
+        if len(failed) > self.failures_said and progress.last is not None and progress.last.failed:
+            self.failures_said = len(failed)
+            if progress.will_retry:
+                self.deadline = max(self.deadline, time.monotonic() + _retry_wait(self.ws, progress.number) + TIMEOUT_SECONDS + 30)
+                logger.info("  %s: attempt %d of %d failed: %s; Lambda retries (waiting up to %d s more)",
+                            self.key, progress.number, progress.of, progress.last.cause(),
+                            self.deadline - time.monotonic())
+        if progress.gave_up:
+            raise WorkshopError(self._failed_message(progress.last, progress))
+        if progress.last is not None and progress.last.succeeded:
+            refused = progress.last.problem_with(self.key)
+            if refused:
+                raise WorkshopError(f"The function did not pixelate {self.key}:\n  {refused}")
+        if not progress.attempts and time.monotonic() >= self.next_look:
+            self.next_look = time.monotonic() + NEVER_RAN_GRACE
+            reason = why_it_never_ran(self.ws)
+            if reason:
+                raise WorkshopError(f"The function never ran for {self.key}. {reason}")
+
+    def _failed_message(self, attempt: invocations.Attempt, progress: invocations.Progress) -> str:
+        error = attempt.error_event[:12] or [attempt.error or ""]
+        tries = f"all {progress.of} attempts failed" if progress.of > 1 else "its one attempt failed"
+        return (f"The function did not pixelate {self.key}: {tries}, the last with: {attempt.cause()}.\n"
+                "The function's log says:\n    " + "\n    ".join(error) + f"\nTo fix it: {attempt.fix()}")
+
+    def timed_out(self, found: int, wanted: int) -> WorkshopError:
+        """The verdict when the wait is over: what the log and the setup say about the missing outputs."""
+        state = self.ws.require_state()
+        head = f"Only {found} of the {wanted} outputs of {self.key} arrived in s3://{state.destination_bucket}"
+        progress, last = self.progress, self.progress.last
+        if last is None:
+            reason = why_it_never_ran(self.ws) or (
+                "S3 did not call the function, although the trigger and its permission are set"
+                + (": read the emulator's console for a dropped event." if self.ws.target.is_local else "."))
+            return WorkshopError(f"{head}: the function never ran for it. {reason}")
+        if not last.finished:
+            return WorkshopError(f"{head}: attempt {progress.number} of {progress.of} is still running "
+                                 f"(its timeout is {TIMEOUT_SECONDS} s). Look again with `make status` and the log.")
+        if last.failed:
+            return WorkshopError(f"{head}: attempt {progress.number} of {progress.of} failed ({last.cause()}) and no "
+                                 "retry came: Lambda dropped the event (was the function changed or deleted?). "
+                                 f"To fix it: {last.fix()}")
+        tail = "\n  ".join(function_log(self.ws, self.since_ms)[-15:])
+        return WorkshopError(f"{head}: the function ran and ended without an error, but did not write them. Does "
+                             f"destination_bucket name {state.destination_bucket} (step 4)? Its log:\n  {tail}")
+
+
+# With no attempt in the log after this many seconds, step 5 looks whether S3 can call the function at all.
+NEVER_RAN_GRACE = 5.0
+
+
+def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | None = None, progress=None,
+                     keys: list[str] | None = None) -> list[str]:
+    """Wait until every output of ``key`` is in the destination bucket; explain from the log as soon as it can.
+
+    ``keys``: every key uploaded with this one (their attempts are told apart by the keys
+    their logs name).
+    """
     state = ws.require_state()
     wanted = expected_outputs(key)
-    deadline = time.monotonic() + (timeout or TIMEOUT_SECONDS + 30)
+    follower = _Follower(ws, key, keys or [key], since_ms, time.monotonic() + (timeout or TIMEOUT_SECONDS + 30))
     s3 = ws.client("s3")
     waiter = create_waiter_with_client("FreshObjectExists", FRESH_OBJECT_WAITER, s3)
     # Outputs of an earlier upload of the same name are not the answer: only objects written from the
@@ -106,7 +253,7 @@ def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | Non
         while True:
             try:
                 waiter.wait(Bucket=state.destination_bucket, Key=output, IfModifiedSince=fresh_since,
-                            WaiterConfig={"Delay": 1, "MaxAttempts": 3})
+                            WaiterConfig={"Delay": 1, "MaxAttempts": 2})
                 break
             except WaiterError as error:
                 if (error.last_response or {}).get("ResponseMetadata", {}).get("HTTPStatusCode") == 403:
@@ -114,35 +261,21 @@ def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | Non
                         f"You may not read s3://{state.destination_bucket}/{output} (403 Forbidden): your AWS identity "
                         "needs s3:GetObject and s3:ListBucket on the destination bucket (policies/learner-policy.json)."
                     ) from error
-                problem = _problem_in_log(function_log(ws, since_ms), key, state)
-                if problem:
-                    raise WorkshopError(f"The function did not pixelate {key}:\n  {problem}")
-                if time.monotonic() > deadline:
-                    raise WorkshopError(
-                        f"Only {len(found)} of the {len(wanted)} outputs of {key} arrived in s3://{state.destination_bucket}. "
-                        f"Check that the trigger is set (step 4), and read the function's log:\n  "
-                        + "\n  ".join(function_log(ws, since_ms)[-15:] or ["(the log is empty: the function never ran)"])
-                    )
+                follower.look()
+                if time.monotonic() > follower.deadline:
+                    raise follower.timed_out(len(found), len(wanted)) from None
         found.append(output)
         if progress:
             progress(key, len(found), len(wanted))
+    if follower.failures_said:
+        try:
+            follower.look()  # the outputs are in: which attempt made them (its log may not be written yet)
+        except WorkshopError:
+            pass  # a later attempt's failure does not undo outputs that are there
+        done = follower.progress
+        number = done.number + (1 if done.last is not None and done.last.failed else 0)
+        logger.info("  %s: attempt %d of %d worked", key, min(number, done.of), done.of)
     return found
-
-
-def _problem_in_log(lines: list[str], key: str, state=None) -> str | None:
-    """The first log line that says the function gave up on ``key``; a failure Lambda retries is not one.
-
-    An AccessDenied is one even though Lambda retries it: the retry has the same policy.
-    """
-    for line in lines:
-        denial = explain_denial(line, state)
-        if denial:
-            return f"{line.split(chr(9))[-1].splitlines()[0]}\n  {denial}"
-        if "so that Lambda retries" in line:
-            continue
-        if ("[ERROR]" in line or "[WARNING]" in line or "Task timed out" in line) and (key in line or "Task timed out" in line or "Runtime." in line):
-            return line.split("\t")[-1]
-    return None
 
 
 def wait_for_reports(ws: Workshop, count: int, since_ms: int, timeout: float = 30) -> list[str]:
@@ -175,24 +308,26 @@ def run_pipeline_test(
     others go on; without it, the first refusal raises its WorkshopError.
     """
     ws.require_state()
-    images = [Path(path) for path in images]
-    missing = [str(path) for path in images if not path.is_file()]
-    if missing:
-        raise WorkshopError(f"There is no file {', '.join(missing)}. Give the path of a picture on this computer.")
+    images = pictures(images)
+    check_ready_for_uploads(ws)
     logger.info("Step 5: upload %d picture(s) and wait for the function", len(images))
     since_ms = int(time.time() * 1000) - 1000
     uploads = [Upload(path, upload_image(ws, path)) for path in images]
     # One deadline for the whole upload: the function runs them all at once, so a wait is not per picture.
-    deadline = time.monotonic() + TIMEOUT_SECONDS + 30
+    wait = TIMEOUT_SECONDS + 30
+    deadline = time.monotonic() + wait
+    logger.info("  waiting up to %d s for the %d pictures of each (the function may run %d s; a failed attempt is "
+                "retried, and said here at once)", wait, len(grids()), TIMEOUT_SECONDS)
+    all_keys = [upload.key for upload in uploads]
     for upload in uploads:
         try:
             keys = wait_for_outputs(ws, upload.key, since_ms, timeout=max(1.0, deadline - time.monotonic()),
-                                    progress=progress)
+                                    progress=progress, keys=all_keys)
         except WorkshopError as error:
             if not keep_going:
                 raise
             upload.problem = str(error)
-            logger.info("  %s: no pictures (%s)", upload.key, upload.problem.splitlines()[-1].strip())
+            logger.info("  %s: no pictures: %s", upload.key, upload.problem.splitlines()[0].strip())
             continue
         upload.outputs = download(ws, keys, out_dir)
         logger.info("  %s: %d pictures downloaded to %s", upload.key, len(keys), out_dir)

@@ -116,17 +116,66 @@ def default_state(target: Target, suffix: str | None = None, student: str | None
 
 def load_state(student: str | None = None) -> State | None:
     path = state_path(student)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return None
     try:
         data = json.loads(path.read_text())
-        known = {f.name for f in fields(State)}
-        return State(**{k: v for k, v in data.items() if k in known})
-    except (ValueError, TypeError) as error:
-        raise WorkshopError(
-            f"{path} is not a state file the kit can read ({error}). If nothing of the kit is "
-            "left in your account, delete the file and run the setup again."
-        ) from error
+    except IsADirectoryError:
+        raise _unreadable(path, "it is a folder, not a file", f"rm -r {path}") from None
+    except (OSError, ValueError) as error:
+        raise _unreadable(path, f"it is not JSON ({error})") from None
+    problems = state_problems(data, student)
+    if problems:
+        raise _unreadable(path, "; ".join(problems))
+    known = {f.name for f in fields(State)}
+    return State(**{k: v for k, v in data.items() if k in known})
+
+
+def _unreadable(path: Path, what: str, remove: str | None = None) -> WorkshopError:
+    return WorkshopError(
+        f"{path} is not a state file the kit can read: {what}.\n"
+        f"To recover: delete it (`{remove or f'rm {path}'}`), then `make orphans` removes whatever the kit made "
+        "in earlier runs (found by its tags), and `make setup` starts a new run."
+    )
+
+
+# What each field of the state file must be: the kit builds names from them and cleanup deletes by them.
+_REQUIRED = ("target", "region", "suffix", "source_bucket", "destination_bucket", "role_name", "policy_name",
+             "function_name")
+_OPTIONAL = ("endpoint_url", "policy", "account_id", "role_arn", "student")
+SUFFIX_PATTERN = re.compile(r"^[0-9a-f]{8}$")
+
+
+def state_problems(data, student: str | None = None) -> list[str]:
+    """What is wrong with a state file's content, as a whole (empty when it is one the kit wrote)."""
+    if not isinstance(data, dict):
+        return [f"it holds {type(data).__name__ if data is not None else 'null'}, not an object of fields"]
+    problems = []
+    for name in _REQUIRED:
+        value = data.get(name)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{name} is {json.dumps(value)}, not a non-empty text")
+    for name in _OPTIONAL:
+        if data.get(name) is not None and not isinstance(data.get(name), str):
+            problems.append(f"{name} is {json.dumps(data.get(name))}, not a text")
+    if problems:
+        return problems
+    from pixelkit.target import TARGETS, region_problem
+
+    if data["target"] not in TARGETS:
+        problems.append(f"target is {data['target']!r}, not one of {', '.join(TARGETS)}")
+    region = region_problem(data["region"])
+    if region:
+        problems.append(f"region: {region}")
+    if not SUFFIX_PATTERN.match(data["suffix"]):
+        problems.append(f"suffix is {data['suffix']!r}, not 8 hexadecimal digits")
+    if data.get("student") != student:
+        problems.append(f"student is {data.get('student')!r}, but this file is for {student!r}")
+    prefix = f"{NAME_PREFIX}-{student}-" if student else f"{NAME_PREFIX}-"
+    for name in ("source_bucket", "destination_bucket", "role_name", "policy_name", "function_name"):
+        if not data[name].startswith(prefix):
+            problems.append(f"{name} is {data[name]!r}, not a name the kit makes (they start with {prefix})")
+    return problems
 
 
 def save_state(state: State) -> None:

@@ -15,6 +15,7 @@ from pixelkit import package as packaging
 from pixelkit.aws import functions, iam, logs, s3
 from pixelkit.errors import WorkshopError
 from pixelkit.policies import render_policy, trust_policy
+from pixelkit.aws.tags import tags_match
 from pixelkit.state import NAME_PREFIX, WORKSHOP_TAG, forget_state, kit_tags, new_suffix, state_path
 from pixelkit.workshop import Workshop
 
@@ -37,10 +38,42 @@ def _said(created: bool, what: str) -> None:
     logger.info("  %s %s", "created" if created else "already there, kept:", what)
 
 
+def run_forgotten(ws: Workshop) -> bool:
+    """True when the state file describes a run of which the local emulator holds nothing.
+
+    The emulator keeps everything in memory: after a restart the state file names buckets,
+    a role and a function that are gone. On AWS nothing forgets, so this is local only.
+    """
+    state = ws.state
+    if state is None or not ws.target.is_local:
+        return False
+    s3_client = ws.client("s3")
+    return (not s3.bucket_exists(s3_client, state.source_bucket)
+            and not s3.bucket_exists(s3_client, state.destination_bucket)
+            and iam.get_role(ws.client("iam"), state.role_name) is None
+            and functions.get_function(ws.client("lambda"), state.function_name) is None
+            and not logs.log_group_exists(ws.client("logs"), state.log_group))
+
+
+def forgotten_message(ws: Workshop) -> str:
+    """The one message every command gives for a run the emulator forgot."""
+    return (f"The emulator holds nothing of workshop run {ws.state.suffix} that {state_path(ws.student)} describes: "
+            "the emulator was restarted (it keeps everything in memory, so a restart forgets it all). "
+            "Run `make setup` again (or `make cleanup` to forget the run).")
+
+
+def require_remembered(ws: Workshop) -> None:
+    """Stop with the forgotten-run message instead of failing on the first missing resource."""
+    if run_forgotten(ws):
+        raise WorkshopError(forgotten_message(ws))
+
+
 # Step 1 ---------------------------------------------------------------------------------------
 
 def create_buckets(ws: Workshop) -> dict:
     """Step 1: the source and the destination bucket, private and encrypted as AWS makes them."""
+    if run_forgotten(ws):
+        logger.info("%s\nSetting it up again, with the same names.", forgotten_message(ws))
     state = ws.start_run()
     logger.info("Step 1: source and destination buckets")
     check_distinct_buckets(state.source_bucket, state.destination_bucket)
@@ -251,21 +284,56 @@ def cleanup(ws: Workshop) -> list[str]:
                     "`make orphans` finds them by their tags.)", state_path(ws.student))
         return []
     ws.check_account()
+    if run_forgotten(ws):
+        logger.info("%s\nForgetting run %s: there is nothing of it to delete.", forgotten_message(ws), state.suffix)
+        forget_state(state.student)
+        ws.state = None
+        return []
     logger.info("Step 6: cleanup of workshop run %s on %s", state.suffix, ws.target.describe())
+    ours = [bucket for bucket in (state.source_bucket, state.destination_bucket) if _bucket_is_this_runs(ws, bucket)]
     removed = _teardown(
         ws,
         {
-            "buckets": [state.source_bucket, state.destination_bucket],
+            "buckets": ours,
             "functions": [state.function_name],
             "roles": [state.role_name],
             "log groups": [state.log_group],
         },
-        trigger_buckets=[state.source_bucket],
+        trigger_buckets=[state.source_bucket] if state.source_bucket in ours else [],
     )
     forget_state(state.student)
     ws.state = None
-    logger.info("Clean: nothing of run %s is left%s.", state.suffix, "" if ws.target.is_local else " in your account")
+    left = [b for b in (state.source_bucket, state.destination_bucket) if b not in ours]
+    logger.info("Clean: nothing the kit made for run %s is left%s%s.", state.suffix,
+                "" if ws.target.is_local else " in your account",
+                f" (it left {', '.join(left)}, which it did not make)" if left else "")
     return removed
+
+
+def _bucket_is_this_runs(ws: Workshop, bucket: str) -> bool:
+    """Whether cleanup may empty and delete ``bucket``: it carries the kit's tags for this run (or is gone).
+
+    The one exception: an empty, untagged bucket with this run's random suffix, which is
+    what a step 1 interrupted before tagging leaves (deleting it loses nothing).
+
+    A state file can name a bucket the kit did not make (edited by hand, or copied from
+    another run): emptying it could lose someone's pictures, so it is left and said why.
+    """
+    s3_client = ws.client("s3")
+    if not s3.bucket_exists(s3_client, bucket):
+        return True  # cleanup says "already gone"
+    have = s3.get_bucket_tags(s3_client, bucket)
+    if tags_match(have, ws.state.tags):
+        return True
+    if have is None and bucket.endswith(f"-{ws.state.suffix}") and not s3.list_keys(s3_client, bucket):
+        # Step 1 interrupted between CreateBucket and PutBucketTagging: this run's name, no tags, nothing in it.
+        return True
+    have = have or {}
+    wanted = ", ".join(f"{k}={v}" for k, v in sorted(ws.state.tags.items()))
+    logger.info("  left bucket %s: it does not carry the kit's tags for run %s (%s), so the kit did not make it "
+                "for this run (its tags: %s). Delete it yourself if it is yours to delete; the kit forgets it.",
+                bucket, ws.state.suffix, wanted, ", ".join(f"{k}={v}" for k, v in sorted(have.items())) or "none")
+    return False
 
 
 def _teardown(ws: Workshop, found: dict[str, list[str]], trigger_buckets: list[str]) -> list[str]:

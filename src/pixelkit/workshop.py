@@ -13,7 +13,9 @@ from pixelkit.errors import WorkshopError
 from pixelkit.state import (
     State, check_same_target, check_student, current_student, default_state, load_state, save_state, state_path,
 )
-from pixelkit.target import START_EMULATOR, Target, new_session, require_emulator, use_target
+from pixelkit.target import (
+    ATTEMPTS, CONNECT_TIMEOUT, START_EMULATOR, Target, client_config, new_session, require_emulator, use_target,
+)
 
 logger = logging.getLogger("pixelkit")
 
@@ -29,7 +31,7 @@ class Workshop:
 
     def client(self, service: str):
         if service not in self._clients:
-            self._clients[service] = self.session.client(service)
+            self._clients[service] = self.session.client(service, config=client_config(service))
         return self._clients[service]
 
     @property
@@ -91,6 +93,10 @@ def open_workshop(target: str | None = None, student: str | None = None,
     student = check_student(student) if student is not None else current_student()
     chosen = use_target(target)
     require_emulator(chosen, how_to_start)
+    if not chosen.is_local:
+        # A network that drops packets would otherwise look like a hang: say what a silence means.
+        logger.info("Talking to %s (a call that gets no answer is tried %d times, %d s each to connect)",
+                    chosen.describe(), ATTEMPTS, CONNECT_TIMEOUT)
     state = load_state(student)
     if state is not None:
         check_same_target(state, chosen)

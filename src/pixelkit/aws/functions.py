@@ -86,6 +86,17 @@ def update_function_configuration(lambda_client, function_name: str, **changes) 
     return response
 
 
+def max_retry_attempts(lambda_client, function_name: str, default: int = 2) -> int:
+    """How many times Lambda retries a failed asynchronous invocation (2 unless the function says otherwise)."""
+    try:
+        config = lambda_client.get_function_event_invoke_config(FunctionName=function_name)
+    except ClientError as error:
+        if error_code(error) in ("ResourceNotFoundException", "AccessDeniedException"):
+            return default
+        log_and_raise(error, f"read the retry settings of {function_name}")
+    return int(config.get("MaximumRetryAttempts", default))
+
+
 def get_policy_statements(lambda_client, function_name: str) -> list[dict]:
     try:
         return json.loads(lambda_client.get_policy(FunctionName=function_name)["Policy"])["Statement"]
@@ -116,17 +127,41 @@ def s3_may_invoke(statements: list[dict], bucket: str) -> bool:
     return False
 
 
+def _condition_values(statement: dict, key: str) -> list[str]:
+    values = [
+        value
+        for condition in statement.get("Condition", {}).values()
+        for name, value in condition.items()
+        if name.lower() == key.lower()
+    ]
+    return [v for value in values for v in ([value] if isinstance(value, str) else value)]
+
+
 def add_s3_permission(lambda_client, function_name: str, statement_id: str, bucket: str, account_id: str, partition: str) -> bool:
-    """Let S3 invoke the function for this bucket only; return False when it already could."""
-    if any(s.get("Sid") == statement_id for s in get_policy_statements(lambda_client, function_name)):
-        return False
+    """Let S3 invoke the function for this bucket only; return False when it already could.
+
+    A statement of the same id for another bucket or account (left by a run whose state
+    file was lost) is replaced: kept, S3 would refuse the trigger for the new bucket.
+    """
+    source_arn = f"arn:{partition}:s3:::{bucket}"
+    for statement in get_policy_statements(lambda_client, function_name):
+        if statement.get("Sid") != statement_id:
+            continue
+        if _condition_values(statement, "AWS:SourceArn") == [source_arn] and (
+            _condition_values(statement, "AWS:SourceAccount") == [account_id]
+        ) and s3_may_invoke([statement], bucket):
+            return False
+        logger.info("  replacing permission %s: it let %s (account %s) invoke %s, not s3://%s",
+                    statement_id, ", ".join(_condition_values(statement, "AWS:SourceArn")) or "any source",
+                    ", ".join(_condition_values(statement, "AWS:SourceAccount")) or "any", function_name, bucket)
+        remove_permission(lambda_client, function_name, statement_id)
     try:
         lambda_client.add_permission(
             FunctionName=function_name,
             StatementId=statement_id,
             Action="lambda:InvokeFunction",
             Principal="s3.amazonaws.com",
-            SourceArn=f"arn:{partition}:s3:::{bucket}",
+            SourceArn=source_arn,
             # Bucket ARNs carry no account: this stops a same-named bucket elsewhere from calling us.
             SourceAccount=account_id,
         )

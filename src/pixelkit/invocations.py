@@ -1,0 +1,202 @@
+"""What the function's CloudWatch log says about each run of it, and step 5's verdict from that.
+
+Lambda writes ``START RequestId: <id>``, the function's lines, ``END`` and ``REPORT``
+for every attempt. S3 invokes the function asynchronously, so Lambda retries a failed
+attempt twice; the retries keep the request id (on AWS and the emulator alike), but an
+older emulator gave each its own, so attempts are counted per request id when ids
+repeat and per uploaded key when they do not. Step 5 (``pixelkit upload``, notebook 05)
+reads the verdict here; nothing else decides whether an upload worked.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+
+START = re.compile(r"^START RequestId: (\S+)")
+END = re.compile(r"^END RequestId: (\S+)")
+REPORT = re.compile(r"^REPORT RequestId: (\S+)")
+# An unhandled error: "[ERROR] Type: message" (a space after the bracket; logging's own lines have a tab).
+UNHANDLED = re.compile(r"^\[ERROR\] ([\w.]+): ?(.*)")
+TIMED_OUT = re.compile(r"Task timed out after ([\d.]+) seconds")
+# AWS's line when the runtime process dies (out of memory, os._exit): "RequestId: … Error: Runtime exited …".
+EXITED = re.compile(r"^RequestId: \S+ Error: (Runtime exited.*)")
+# A logging line of the function at WARNING or ERROR: how the kit's handler says it skipped a picture.
+LOGGED_PROBLEM = re.compile(r"^\[(WARNING|ERROR)\]\t[^\t]*\t[^\t]*\t(.*)", re.S)
+# Lambda retries a failed asynchronous invocation twice unless the function's event invoke config says otherwise.
+DEFAULT_RETRIES = 2
+
+
+@dataclass
+class Attempt:
+    """One run of the function: START to REPORT in one log stream."""
+
+    request_id: str
+    stream: str = ""
+    lines: list[str] = field(default_factory=list)
+    finished: bool = False  # REPORT seen: the attempt is over and its log complete
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def mentions(self, key: str) -> bool:
+        return any(form in self.text for form in {key, urllib.parse.quote_plus(key), urllib.parse.quote(key)})
+
+    @property
+    def error(self) -> str | None:
+        """The first line of the error that ended the attempt, as the log has it; None if it ended well."""
+        for line in self.lines:
+            first = line.splitlines()[0] if line else ""
+            if UNHANDLED.match(first) or EXITED.match(first):
+                return first
+            if TIMED_OUT.search(first):
+                return first
+        return None
+
+    @property
+    def error_event(self) -> list[str]:
+        """The whole error as logged, with its traceback (one event on Lambda; the lines up to END otherwise)."""
+        for index, line in enumerate(self.lines):
+            first = line.splitlines()[0] if line else ""
+            if UNHANDLED.match(first) or EXITED.match(first) or TIMED_OUT.search(first):
+                if "\n" in line:
+                    return line.splitlines()
+                rest = []
+                for later in self.lines[index + 1:]:
+                    if END.match(later) or REPORT.match(later) or later.startswith("["):
+                        break
+                    rest.append(later)
+                return [line, *rest]
+        return []
+
+    @property
+    def failed(self) -> bool:
+        return self.finished and self.error is not None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.finished and self.error is None
+
+    def cause(self) -> str:
+        """The cause of a failed attempt in the learner's words, the function's own error after a colon."""
+        error = self.error or ""
+        timed_out = TIMED_OUT.search(error)
+        if timed_out:
+            return f"the function timed out after {float(timed_out.group(1)):g} s"
+        if "AccessDenied" in self.text:
+            denied = next((line for line in self.lines if "AccessDenied" in line), "")
+            return f"access denied: {_message(denied)}"
+        exited = EXITED.match(error)
+        if exited:
+            return f"the function's runtime exited: {exited.group(1)}"
+        match = UNHANDLED.match(error)
+        if match and match.group(1) == "Runtime.ExitError":
+            return f"the function's runtime exited: {match.group(2)}"
+        if match and match.group(1).startswith("Runtime."):
+            return f"the function could not start: {match.group(1)}: {match.group(2)}"
+        return f"the function raised {error.removeprefix('[ERROR] ')}"
+
+    def fix(self) -> str:
+        error = self.error or ""
+        if TIMED_OUT.search(error):
+            return "give the function more time and memory (step 4 sets them), or upload a smaller picture."
+        if "AccessDenied" in self.text:
+            from pixelkit.iam_advice import find_denial
+
+            return find_denial(self.lines) or (
+                "the function's role lacks a permission: run step 2 again, it writes the role's policy back.")
+        if "Runtime.ExitError" in error or EXITED.match(error):
+            return ("the function's process died (out of memory? os._exit?): give it more memory (step 4), "
+                    "or read its log above for what it did last.")
+        if "Runtime." in error:
+            return "deploy the function again (step 3): its package, handler or runtime is not one Lambda can run."
+        return "read the function's error above; fix the function (or run step 3 again to deploy the kit's), then upload again."
+
+    def problem_with(self, key: str) -> str | None:
+        """What a finished attempt that did not fail logged about ``key`` at WARNING or ERROR (a refused picture)."""
+        forms = {key, urllib.parse.quote_plus(key)}
+        for line in self.lines:
+            match = LOGGED_PROBLEM.match(line)
+            if match and ("destination_bucket" in match.group(2) or any(form in match.group(2) for form in forms)):
+                return match.group(2).splitlines()[0]
+        return None
+
+
+def _message(line: str) -> str:
+    """A log line without Lambda's level, time and request id columns."""
+    return line.split("\t")[-1].splitlines()[0].removeprefix("[ERROR] ")
+
+
+def parse_attempts(events: list[dict]) -> list[Attempt]:
+    """The attempts in CloudWatch events (``message``, ``logStreamName``, ``timestamp``), in start order.
+
+    A stream is one execution environment, which runs one invocation at a time: the lines
+    between a START and its REPORT in that stream are that invocation's.
+    """
+    current: dict[str, Attempt] = {}
+    attempts: list[Attempt] = []
+    for event in events:
+        stream = event.get("logStreamName", "")
+        message = event["message"].rstrip("\n")
+        started = START.match(message)
+        if started:
+            attempt = Attempt(started.group(1), stream, [message])
+            current[stream] = attempt
+            attempts.append(attempt)
+            continue
+        attempt = current.get(stream)
+        if attempt is None:
+            continue  # the tail of an invocation that started before the window
+        attempt.lines.append(message)
+        if REPORT.match(message):
+            attempt.finished = True
+            del current[stream]
+    return attempts
+
+
+@dataclass
+class Progress:
+    """Where one upload stands after its attempts so far."""
+
+    attempts: list[Attempt]
+    number: int  # which attempt the last one is (1 for the first)
+    of: int  # how many Lambda makes at most
+
+    @property
+    def last(self) -> Attempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+    @property
+    def gave_up(self) -> bool:
+        """The last attempt failed and Lambda makes no other: the upload failed."""
+        return self.last is not None and self.last.failed and self.number >= self.of
+
+    @property
+    def will_retry(self) -> bool:
+        return self.last is not None and self.last.failed and self.number < self.of
+
+
+def progress_of(key: str, attempts: list[Attempt], keys: list[str], retries: int = DEFAULT_RETRIES) -> Progress:
+    """The attempts that belong to the upload of ``key`` among those of ``keys`` uploaded together.
+
+    An attempt belongs to the key its log names (the kit's handler logs the event). One
+    that names none of the keys (the function could not even start) belongs to each of
+    them: with retries reusing the request id, an id's attempts are one event's; without,
+    the nameless attempts are shared out among the keys that have no named attempt.
+    """
+    mine = [a for a in attempts if a.mentions(key)]
+    shared = 1
+    if not mine:
+        mine = [a for a in attempts if not any(a.mentions(k) for k in keys)]
+        shared = max(1, sum(1 for k in keys if not any(a.mentions(k) for a in attempts)))
+    if not mine:
+        return Progress([], 0, retries + 1)
+    ids_repeat = len({a.request_id for a in mine}) < len(mine)
+    if ids_repeat:  # a retry keeps its request id: the last id's attempts are the last event's
+        number = sum(1 for a in mine if a.request_id == mine[-1].request_id)
+    else:
+        number = math.ceil(len(mine) / shared)
+    return Progress(mine, min(number, retries + 1), retries + 1)
