@@ -99,14 +99,15 @@ class Attempt:
             return f"the function could not start: {match.group(1)}: {match.group(2)}"
         return f"the function raised {error.removeprefix('[ERROR] ')}"
 
-    def fix(self) -> str:
+    def fix(self, state=None) -> str:
+        """What to do about a failed attempt; ``state`` lets a denial's fix name the policy's placeholders."""
         error = self.error or ""
         if TIMED_OUT.search(error):
             return "give the function more time and memory (step 4 sets them), or upload a smaller picture."
         if "AccessDenied" in self.text:
             from pixelkit.iam_advice import find_denial
 
-            return find_denial(self.lines) or (
+            return find_denial(self.lines, state) or (
                 "the function's role lacks a permission: run step 2 again, it writes the role's policy back.")
         if "Runtime.ExitError" in error or EXITED.match(error):
             return ("the function's process died (out of memory? os._exit?): give it more memory (step 4), "
@@ -188,6 +189,9 @@ def progress_of(key: str, attempts: list[Attempt], keys: list[str], retries: int
     the nameless attempts are shared out among the keys that have no named attempt.
     """
     mine = [a for a in attempts if a.mentions(key)]
+    ids = {a.request_id for a in mine}
+    # an attempt that died before it logged the event is the same event's when it has the same request id
+    mine = [a for a in attempts if a in mine or (a.request_id in ids and not any(a.mentions(k) for k in keys))]
     shared = 1
     if not mine:
         mine = [a for a in attempts if not any(a.mentions(k) for k in keys)]

@@ -203,7 +203,7 @@ class _Follower:
         error = attempt.error_event[:12] or [attempt.error or ""]
         tries = f"all {progress.of} attempts failed" if progress.of > 1 else "its one attempt failed"
         return (f"The function did not pixelate {self.key}: {tries}, the last with: {attempt.cause()}.\n"
-                "The function's log says:\n    " + "\n    ".join(error) + f"\nTo fix it: {attempt.fix()}")
+                "The function's log says:\n    " + "\n    ".join(error) + f"\nTo fix it: {attempt.fix(self.ws.state)}")
 
     def timed_out(self, found: int, wanted: int) -> WorkshopError:
         """The verdict when the wait is over: what the log and the setup say about the missing outputs."""
@@ -221,7 +221,7 @@ class _Follower:
         if last.failed:
             return WorkshopError(f"{head}: attempt {progress.number} of {progress.of} failed ({last.cause()}) and no "
                                  "retry came: Lambda dropped the event (was the function changed or deleted?). "
-                                 f"To fix it: {last.fix()}")
+                                 f"To fix it: {last.fix(state)}")
         tail = "\n  ".join(function_log(self.ws, self.since_ms)[-15:])
         return WorkshopError(f"{head}: the function ran and ended without an error, but did not write them. Does "
                              f"destination_bucket name {state.destination_bucket} (step 4)? Its log:\n  {tail}")
