@@ -2,8 +2,11 @@
 # Every target creates .venv from pyproject.toml first if it is missing, with what it needs:
 # the kit alone for the demo and the steps, the notebooks' extras for `make lab`, and the
 # test tools for `make test`.
+# After one `make prepare` (or the first `make test`), everything works with the network cut.
 
+# The Python that creates .venv: 3.10 or newer. Choose another with e.g. `make test PYTHON=python3.12`.
 PYTHON ?= python3
+PYTHON_OK := import sys; sys.exit(sys.version_info < (3, 10))
 VENV := .venv
 BIN := $(VENV)/bin
 KIT := $(VENV)/.installed-kit
@@ -22,7 +25,7 @@ export WORKSHOP_STUDENT := $(STUDENT)
 endif
 export MPLBACKEND := Agg
 
-.PHONY: help demo test emulator setup upload cleanup status package plan orphans lab clean
+.PHONY: help demo test emulator setup upload cleanup status package plan orphans lab clean prepare offline
 help:
 	@echo "make demo      the whole pipeline on the local emulator; pictures land in out/"
 	@echo "make test      run every test"
@@ -38,10 +41,28 @@ help:
 	@echo "               (without STUDENT, every student's too: an instructor's command)"
 	@echo "               STUDENT=alice isolates one learner in a shared account; TARGET=aws for a real account"
 	@echo "make bench     time the handler against the tutorial's (median ms, speed-up, peak memory)"
-	@echo "make lab       the emulator and JupyterLab on notebooks/ (loopback only); quitting stops both"
+	@echo "make lab       the emulator and JupyterLab on your copies of notebooks/ (in .workshop/notebooks;"
+	@echo "               loopback only); quitting stops both"
+	@echo "make prepare   fetch everything a classroom needs from the network, once: .venv with the"
+	@echo "               notebooks' and tests' extras, the Lambda wheels, the emulator's runtimes"
+	@echo "               (afterwards every target works offline; \`make offline\` is the same)"
+	@echo "make clean     delete build/, out/ and test caches; .venv, .workshop/ and the kept Lambda"
+	@echo "               wheels (~/.cache/pixelkit) stay"
+	@echo "PYTHON=python3.12 chooses the Python (3.10 or newer) that creates .venv"
 
+# A .venv made by a Python older than 3.10 (or one since removed) is rebuilt, with $(PYTHON) checked first.
 $(VENV)/.installed-%: pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if [ -e $(VENV) ] && ! $(BIN)/python -c '$(PYTHON_OK)' 2>/dev/null; then \
+	    echo "Removing $(VENV): it was made by $$($(BIN)/python --version 2>&1 || echo a Python that is gone), and the kit needs Python 3.10 or newer."; \
+	    rm -rf $(VENV); \
+	fi
+	@if [ ! -x $(BIN)/python ]; then \
+	    $(PYTHON) -c '$(PYTHON_OK)' 2>/dev/null || { \
+	        echo "The kit needs Python 3.10 or newer, and PYTHON=$(PYTHON) is $$($(PYTHON) --version 2>&1 || echo not there)."; \
+	        echo "Install a newer Python and name it, e.g.: make $(or $(MAKECMDGOALS),demo) PYTHON=python3.12"; \
+	        exit 1; }; \
+	    $(PYTHON) -m venv $(VENV); \
+	fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.$(EXTRAS_$*)'
 	@touch $@
@@ -79,6 +100,22 @@ package: $(KIT)
 lab: $(LAB)
 	$(BIN)/pixelkit lab
 
+# Everything a room without network needs, fetched once: .venv with every extra (the tests' include the
+# notebooks'), the Lambda wheels for both architectures (kept in ~/.cache/pixelkit/wheels, or
+# WORKSHOP_WHEEL_CACHE), and the emulator's runtime environments where the emulator has them.
+prepare: $(TESTS)
+	$(BIN)/pixelkit package --architecture x86_64
+	$(BIN)/pixelkit package --architecture arm64
+	@if $(BIN)/pixelkit runtimes --help >/dev/null 2>&1; then \
+	    $(BIN)/pixelkit runtimes prepare; \
+	else \
+	    echo "(this emulator runs functions on the kit's own Python: no runtimes to prepare)"; \
+	fi
+	@echo "Ready: make demo, setup, plan, lab and test now work without the network."
+
+offline: prepare
+
+# The kept Lambda wheels are outside build/ (see prepare): clean leaves them, so builds stay offline.
 clean:
 	rm -rf build out .pytest_cache
 
