@@ -123,6 +123,8 @@ def _cli_option(service: str, name: str, value) -> list[str]:
         return [option if value else "--no-" + option[2:]]
     if isinstance(value, (int, float)):
         return [option, str(value)]
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (str, int)) for v in value):
+        return [option, *(shlex.quote(str(v)) for v in value)]  # the CLI's form for a list of names
     if isinstance(value, (dict, list, tuple)):
         return [option, shlex.quote(_shorten(json.dumps(_jsonable(value), separators=(",", ":"))))]
     if isinstance(value, datetime.datetime):
@@ -155,6 +157,8 @@ class CallRecorder:
     echo: bool = True
     recording: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _last_said: Call | None = field(default=None, repr=False)
+    _repeats: int = field(default=0, repr=False)
 
     def attach(self, events) -> "CallRecorder":
         """Hook into a session's (or a client's) event system; clients made afterwards inherit it."""
@@ -203,8 +207,17 @@ class CallRecorder:
         return (context or {}).get("pixelkit_calls", {}).get(id(self))
 
     def _say(self, call: Call) -> None:
-        if self.echo:
-            logger.info("    AWS %s -> %s\n        $ %s", call, call.outcome, call.cli())
+        """One line and its CLI form per call; a waiter's identical polls as one line and a count."""
+        if not self.echo:
+            return
+        with self._lock:
+            if self._last_said is not None and self._last_said.same_as(call):
+                self._repeats += 1
+                return
+            repeats, self._repeats, self._last_said = self._repeats, 0, call
+        if repeats:
+            logger.info("    AWS   (the call above %d more time%s)", repeats, "s" if repeats > 1 else "")
+        logger.info("    AWS %s -> %s\n        $ %s", call, call.outcome, call.cli())
 
 
 def attach_recorder(session, echo: bool = True) -> CallRecorder:

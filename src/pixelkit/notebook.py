@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from IPython import get_ipython
 from IPython.display import Image, Markdown, display
 
+from pixelkit import calls as aws_calls
 from pixelkit import checks
 from pixelkit.aws import functions, s3
 from pixelkit.errors import WorkshopError, explain
@@ -56,11 +57,55 @@ def show_errors_briefly() -> None:
         shell.set_custom_exc(LEARNER_ERRORS, _short_error)
 
 
+class CallTable:
+    """The AWS calls of one cell: a table in JupyterLab (HTML), lines where only text is kept."""
+
+    def __init__(self, calls: list[aws_calls.Call], title: str = "AWS calls of this cell"):
+        self.calls, self.title = calls, title
+
+    def _repr_html_(self):
+        return aws_calls.as_html(self.calls, self.title)
+
+    def __repr__(self):
+        return self.title + ":\n" + "\n".join("  " + line for line in aws_calls.as_lines(self.calls))
+
+
+# The kernel's one "show the calls after each cell" hook, replaced when the first cell runs again.
+_CALLS_HOOK: dict = {}
+
+
+def show_calls_after_each_cell(ws: Workshop) -> None:
+    """After every cell, a table of the AWS calls it made (none: no table). The step's code stays as it is."""
+    ws.calls.echo = False  # a table instead of the scripts' lines
+    shell = get_ipython()
+    if shell is None:
+        return
+    previous = _CALLS_HOOK.pop("post_run_cell", None)
+    if previous is not None:
+        shell.events.unregister("post_run_cell", previous)
+    mark = [ws.calls.mark()]
+
+    def after_cell(result=None):
+        made = ws.calls.since(mark[0])
+        mark[0] = ws.calls.mark()
+        if made:
+            display(CallTable(made))
+
+    shell.events.register("post_run_cell", after_cell)
+    _CALLS_HOOK["post_run_cell"] = after_cell
+
+
+def show_calls(ws: Workshop, since: int = 0, title: str = "AWS calls") -> None:
+    """Every call the workshop made since ``since`` (a ``ws.calls.mark()``), as a table."""
+    display(CallTable(ws.calls.since(since), title))
+
+
 def start(step: int, target: str | None = None) -> Workshop:
     """The first cell of every notebook: the target (WORKSHOP_TARGET, default local), its check, this run's state."""
     configure_console_logging()
     show_errors_briefly()
     ws = open_workshop(target, how_to_start=START_EMULATOR_FROM_A_NOTEBOOK)
+    show_calls_after_each_cell(ws)
     run = f"run `{ws.state.suffix}`" if ws.state else "no run yet (step 1 starts one)"
     display(Markdown(
         f"**Step {step}** on **{ws.target.describe()}**  \n"
