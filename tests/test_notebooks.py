@@ -33,6 +33,15 @@ def code_cells(path: Path) -> list:
     return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
 
 
+def as_git_holds_it(path: Path) -> nbformat.NotebookNode:
+    """The notebook as git's index holds it (what a commit takes), else the file (not a git checkout, or new)."""
+    relative = path.relative_to(KIT_ROOT).as_posix()
+    shown = subprocess.run(["git", "show", f":{relative}"], cwd=KIT_ROOT, capture_output=True, text=True)
+    if shown.returncode == 0:
+        return nbformat.reads(shown.stdout, as_version=4)
+    return nbformat.read(path, as_version=4)
+
+
 # Committed notebooks --------------------------------------------------------------------------------
 
 def test_there_is_one_notebook_per_step_of_the_tutorial():
@@ -41,7 +50,7 @@ def test_there_is_one_notebook_per_step_of_the_tutorial():
 
 @pytest.mark.parametrize("path", STEP_NOTEBOOKS, ids=lambda p: p.stem)
 def test_a_committed_notebook_holds_no_outputs_and_hides_nothing(path):
-    notebook = nbformat.read(path, as_version=4)
+    notebook = as_git_holds_it(path)
     nbformat.validate(notebook)
     for index, cell in enumerate(notebook.cells):
         where = f"{path.name} cell {index}"
@@ -69,6 +78,20 @@ def test_a_notebook_calls_the_package_and_holds_no_logic_of_its_own(path):
     # the first cell connects to the target for this step; the last one proves the step worked
     assert f"notebook.start({step})" in cells[0].source
     assert cells[-1].source.strip() == f"notebook.check(ws, {step})"
+
+
+def test_make_lab_serves_copies_so_the_kits_notebooks_stay_clean(tmp_path):
+    from pixelkit.lab import working_copy
+
+    first = NOTEBOOKS_DIR / "01-create-buckets.ipynb"
+    before = first.read_bytes()
+    copies = working_copy(tmp_path / "lab")
+    assert sorted(p.name for p in copies.glob("*.ipynb")) == sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb"))
+    # JupyterLab autosaves outputs into the copy; the next `make lab` keeps the learner's copy as it is
+    (copies / first.name).write_text("the learner's work")
+    working_copy(tmp_path / "lab")
+    assert (copies / first.name).read_text() == "the learner's work"
+    assert first.read_bytes() == before
 
 
 # Executed headless, in order ------------------------------------------------------------------------
