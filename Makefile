@@ -15,6 +15,10 @@ TESTS := $(VENV)/.installed-test
 EXTRAS_kit :=
 EXTRAS_lab := [lab]
 EXTRAS_test := [test]
+# The test extras include the lab's, which include the kit: a richer install satisfies the lighter targets
+# (so `make demo` after `make prepare` installs nothing, and works offline).
+IMPLIES_test := $(LAB) $(KIT)
+IMPLIES_lab := $(KIT)
 TARGET ?= local
 export WORKSHOP_TARGET := $(TARGET)
 # The function's architecture: x86_64 (the tutorial's) or arm64.
@@ -65,7 +69,7 @@ $(VENV)/.installed-%: pyproject.toml
 	fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.$(EXTRAS_$*)'
-	@touch $@
+	@touch $@ $(IMPLIES_$*)
 
 demo: $(KIT)
 	$(BIN)/pixelkit demo
@@ -101,11 +105,12 @@ lab: $(LAB)
 	$(BIN)/pixelkit lab
 
 # Everything a room without network needs, fetched once: .venv with every extra (the tests' include the
-# notebooks'), the Lambda wheels for both architectures (kept in ~/.cache/pixelkit/wheels, or
+# notebooks'), the Lambda wheels for both architectures and notebook 07's wrong Python (kept in ~/.cache/pixelkit/wheels, or
 # WORKSHOP_WHEEL_CACHE), and the emulator's runtime environments where the emulator has them.
 prepare: $(TESTS)
 	$(BIN)/pixelkit package --architecture x86_64
 	$(BIN)/pixelkit package --architecture arm64
+	$(BIN)/python -c 'from pixelkit import mistakes; print(mistakes.wrong_python_package().path)'  # notebook 07
 	@if $(BIN)/pixelkit runtimes --help >/dev/null 2>&1; then \
 	    $(BIN)/pixelkit runtimes prepare; \
 	else \

@@ -64,3 +64,10 @@ def test_make_help_lists_clean_and_prepare_and_clean_keeps_the_wheel_cache(kit_c
     cache.mkdir(parents=True)
     assert make(kit_copy, "clean", f"HOME={kit_copy / 'home'}").returncode == 0
     assert not (kit_copy / "build").exists() and cache.exists()
+
+
+def test_after_the_tests_install_the_demo_and_the_lab_install_nothing_more(kit_copy):
+    """`make prepare` installs the test extras once; `make demo` must not reach for the network afterwards."""
+    assert make(kit_copy, ".venv/.installed-test", "PYTHON=./good-python").returncode == 0
+    for lighter in (".venv/.installed-kit", ".venv/.installed-lab"):
+        assert make(kit_copy, "-q", lighter).returncode == 0, f"{lighter} would install again"
