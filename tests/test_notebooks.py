@@ -142,7 +142,7 @@ def execute_with(path: Path, env: dict[str, str], old: str, new: str) -> nbforma
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    [cell] = [c for c in notebook.cells if old in c.source]
+    [cell] = [c for c in notebook.cells if c.cell_type == "code" and old in c.source]
     cell.source = cell.source.replace(old, new)
     NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute(env=env)
