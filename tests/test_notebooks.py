@@ -326,7 +326,9 @@ def screenshot_call_table(page, screenshot: Path) -> None:
     text = table.inner_text()
     assert "s3.create_bucket(Bucket='day38-source-" in text and "s3.put_public_access_block(" in text, text[:500]
     assert "aws s3api create-bucket --bucket day38-source-" in text
-    page.evaluate("el => el.scrollIntoView({block: 'center'})", table.element_handle())
+    # the cell that created the buckets, and its table below it
+    cell = page.locator(".jp-Cell", has=table).first
+    page.evaluate("el => el.scrollIntoView({block: 'start'})", cell.element_handle())
     page.screenshot(path=str(screenshot))
 
 

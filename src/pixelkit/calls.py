@@ -243,6 +243,11 @@ def as_markdown(calls: list[Call], title: str = "AWS calls") -> str:
     return "\n".join(rows)
 
 
+# JupyterLab right-aligns table cells and keeps code on one line: the calls read better left-aligned and wrapped.
+_TD = 'style="text-align:left;vertical-align:top"'
+_CODE = 'style="white-space:pre-wrap;word-break:break-word;font-size:90%"'
+
+
 def as_html(calls: list[Call], title: str = "AWS calls") -> str:
     shown = collapse(calls)
     writes = sum(c.writes for c in shown)
@@ -251,13 +256,16 @@ def as_html(calls: list[Call], title: str = "AWS calls") -> str:
         times = f" <b>×{call.count}</b>" if call.count > 1 else ""
         kind = "write" if call.writes else "read"
         body.append(
-            f"<tr><td>{number}</td><td>{kind}</td><td><code>{html.escape(str(call))}</code>{times}</td>"
-            f"<td>{html.escape(call.outcome or '')}</td><td><code>{html.escape(call.cli())}</code></td></tr>"
+            f"<tr><td {_TD}>{number}</td><td {_TD}>{kind}</td>"
+            f"<td {_TD}><code {_CODE}>{html.escape(str(call))}</code>{times}</td>"
+            f"<td {_TD}>{html.escape(call.outcome or '')}</td>"
+            f"<td {_TD}><code {_CODE}>{html.escape(call.cli())}</code></td></tr>"
         )
     summary = f"{title}: {len(calls)} call{'s' if len(calls) != 1 else ''}, {writes} that change{'s' if writes == 1 else ''} something"
+    head = "".join(f"<th {_TD}>{name}</th>" for name in ("#", "", "call (boto3)", "result", "the same with the AWS CLI (v1)"))
     return (
         f'<details class="pixelkit-calls"{" open" if writes else ""}><summary><b>{html.escape(summary)}</b></summary>'
-        '<table style="font-size:85%"><thead><tr><th>#</th><th></th><th style="text-align:left">call (boto3)</th>'
-        '<th>result</th><th style="text-align:left">the same with the AWS CLI (v1)</th></tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table></details>"
+        f'<table style="font-size:85%;table-layout:fixed;width:100%"><colgroup><col style="width:2.5em">'
+        '<col style="width:3.5em"><col style="width:44%"><col style="width:6em"><col></colgroup>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></details>"
     )
