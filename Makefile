@@ -2,8 +2,11 @@
 # Every target creates .venv from pyproject.toml first if it is missing, with what it needs:
 # the kit alone for the demo and the steps, the notebooks' extras for `make lab`, and the
 # test tools for `make test`.
+# After one `make prepare` (or the first `make test`), everything works with the network cut.
 
+# The Python that creates .venv: 3.10 or newer. Choose another with e.g. `make test PYTHON=python3.12`.
 PYTHON ?= python3
+PYTHON_OK := import sys; sys.exit(sys.version_info < (3, 10))
 VENV := .venv
 BIN := $(VENV)/bin
 KIT := $(VENV)/.installed-kit
@@ -12,6 +15,10 @@ TESTS := $(VENV)/.installed-test
 EXTRAS_kit :=
 EXTRAS_lab := [lab]
 EXTRAS_test := [test]
+# The test extras include the lab's, which include the kit: a richer install satisfies the lighter targets
+# (so `make demo` after `make prepare` installs nothing, and works offline).
+IMPLIES_test := $(LAB) $(KIT)
+IMPLIES_lab := $(KIT)
 TARGET ?= local
 export WORKSHOP_TARGET := $(TARGET)
 # The function's architecture: x86_64 (the tutorial's) or arm64.
@@ -25,7 +32,7 @@ export MPLBACKEND := Agg
 # path at its spaces: IMAGES="my photo.jpg" make upload, make upload IMAGES=images (a folder: its pictures).
 export IMAGES
 
-.PHONY: help demo test emulator runtimes setup upload cleanup status package plan orphans lab clean
+.PHONY: help demo test emulator runtimes setup upload cleanup status package plan orphans lab clean prepare offline
 help:
 	@echo "make demo      the whole pipeline on the local emulator; pictures land in out/"
 	@echo "make test      run every test"
@@ -45,15 +52,33 @@ help:
 	@echo "               STUDENT=alice isolates one learner in a shared account; TARGET=aws for a real account"
 	@echo "make bench     time the handler against the tutorial's (median ms, speed-up, peak memory)"
 	@echo "make bench-emulator  the emulator end to end: warm execution environments against cold ones"
-	@echo "make lab       the emulator and JupyterLab on notebooks/ (loopback only); quitting stops both"
+	@echo "make lab       the emulator and JupyterLab on your copies of notebooks/ (in .workshop/notebooks;"
+	@echo "               loopback only); quitting stops both"
+	@echo "make prepare   fetch everything a classroom needs from the network, once: .venv with the"
+	@echo "               notebooks' and tests' extras, the Lambda wheels, the emulator's runtimes"
+	@echo "               (afterwards every target works offline; \`make offline\` is the same)"
+	@echo "make clean     delete build/, out/ and test caches; .venv, .workshop/ and the kept Lambda"
+	@echo "               wheels and runtimes (~/.cache/pixelkit) stay"
+	@echo "PYTHON=python3.12 chooses the Python (3.10 or newer) that creates .venv"
 
+# A .venv made by a Python older than 3.10 (or one since removed) is rebuilt, with $(PYTHON) checked first.
 $(VENV)/.installed-%: pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if [ -e $(VENV) ] && ! $(BIN)/python -c '$(PYTHON_OK)' 2>/dev/null; then \
+	    echo "Removing $(VENV): it was made by $$($(BIN)/python --version 2>&1 || echo a Python that is gone), and the kit needs Python 3.10 or newer."; \
+	    rm -rf $(VENV); \
+	fi
+	@if [ ! -x $(BIN)/python ]; then \
+	    $(PYTHON) -c '$(PYTHON_OK)' 2>/dev/null || { \
+	        echo "The kit needs Python 3.10 or newer, and PYTHON=$(PYTHON) is $$($(PYTHON) --version 2>&1 || echo not there)."; \
+	        echo "Install a newer Python and name it, e.g.: make $(or $(MAKECMDGOALS),demo) PYTHON=python3.12"; \
+	        exit 1; }; \
+	    $(PYTHON) -m venv $(VENV); \
+	fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.$(EXTRAS_$*)'
 	@# The emulator's Lambda runtime: Python 3.13 with AWS's runtime interface client and boto3, once.
 	$(BIN)/pixelkit runtimes prepare
-	@touch $@
+	@touch $@ $(IMPLIES_$*)
 
 demo: $(KIT)
 	$(BIN)/pixelkit demo
@@ -92,6 +117,19 @@ package: $(KIT)
 lab: $(LAB)
 	$(BIN)/pixelkit lab
 
+# Everything a room without network needs, fetched once: .venv with every extra (the tests' include the
+# notebooks'), the Lambda wheels for both architectures and notebook 07's wrong Python (kept in ~/.cache/pixelkit/wheels, or
+# WORKSHOP_WHEEL_CACHE), and the emulator's runtime environments where the emulator has them.
+prepare: $(TESTS)
+	$(BIN)/pixelkit package --architecture x86_64
+	$(BIN)/pixelkit package --architecture arm64
+	$(BIN)/python -c 'from pixelkit import mistakes; print(mistakes.wrong_python_package().path)'  # notebook 07
+	$(BIN)/pixelkit runtimes prepare python3.13 python3.12
+	@echo "Ready: make demo, setup, plan, lab and test now work without the network."
+
+offline: prepare
+
+# The kept Lambda wheels are outside build/ (see prepare): clean leaves them, so builds stay offline.
 clean:
 	rm -rf build out .pytest_cache
 

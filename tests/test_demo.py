@@ -14,7 +14,7 @@ from pixelkit.target import emulator_is_listening
 pytestmark = pytest.mark.emulator
 
 
-def test_demo_leaves_five_pictures_per_sample_and_a_contact_sheet(tmp_path, monkeypatch, package_build_dir):
+def test_demo_leaves_five_pictures_per_sample_and_a_contact_sheet(tmp_path, monkeypatch, package_build_dir, kit_log):
     endpoint = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", endpoint)
     monkeypatch.setenv("WORKSHOP_BUILD_DIR", str(package_build_dir))
@@ -28,6 +28,8 @@ def test_demo_leaves_five_pictures_per_sample_and_a_contact_sheet(tmp_path, monk
     with Image.open(sheet) as contact_sheet:
         assert contact_sheet.size[0] > 1000
     assert not emulator_is_listening(endpoint)  # it stopped the emulator it started
+    # quiet about each AWS call (the step scripts and notebooks show them), not about the pipeline
+    assert "Step 1: source and destination buckets" in kit_log.text and "AWS s3." not in kit_log.text
 
 
 def test_demo_will_not_take_down_a_learners_run(emulator_workshop, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from IPython.display import Image, Markdown
 
@@ -121,7 +123,7 @@ def test_show_refusal_shows_the_message_and_complains_when_nothing_refuses(shown
 
 
 def test_the_picture_to_upload_is_the_sample_or_the_learners_own(tmp_path, monkeypatch):
-    assert notebook.pictures_to_upload(None) == sample_images()[:1]
+    assert notebook.pictures_to_upload(None) == [KIT_ROOT / "images" / "grace_hopper.jpg"]  # the portrait
     mine = tmp_path / "mine.png"
     mine.write_bytes(sample_images()[0].read_bytes())
     assert notebook.pictures_to_upload(str(mine)) == [mine]
@@ -129,6 +131,27 @@ def test_the_picture_to_upload_is_the_sample_or_the_learners_own(tmp_path, monke
     assert notebook.pictures_to_upload("images/grace_hopper.jpg") == [KIT_ROOT / "images" / "grace_hopper.jpg"]
     with pytest.raises(WorkshopError, match="(?s)There is no file nowhere.jpg.*MY_PICTURE"):
         notebook.pictures_to_upload("nowhere.jpg")
+
+
+def test_a_picture_from_the_upload_button_comes_first(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_OUT_DIR", str(tmp_path / "out"))
+    button = notebook.picture_upload()
+    assert button.accept == "image/*" and not button.multiple
+    assert notebook.pictures_to_upload(None, button) == [KIT_ROOT / "images" / "grace_hopper.jpg"]  # nothing chosen yet
+    data = sample_images()[0].read_bytes()
+    # what ipywidgets 8 holds after the learner chose a file in the browser
+    button.set_trait("value", ({"name": "my cat.png", "type": "image/png", "size": len(data),
+                                "content": memoryview(data), "last_modified": datetime.datetime.now(datetime.timezone.utc)},))
+    [chosen] = notebook.pictures_to_upload("images/grace_hopper.jpg", button)
+    assert chosen == tmp_path / "out" / "uploads" / "my cat.png" and chosen.read_bytes() == data
+
+
+def test_the_check_of_step_5_names_a_refused_picture_and_what_to_do():
+    from pixelkit.pipeline import Upload
+
+    refused = Upload(KIT_ROOT / "notes.txt", "notes.txt", problem="The function did not pixelate notes.txt:\n  not an image")
+    with pytest.raises(WorkshopError, match="(?s)not an image.*MY_PICTURE"):
+        notebook.check(None, 5, [refused])
 
 
 def test_progress_updates_one_display_in_place(monkeypatch):

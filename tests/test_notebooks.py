@@ -1,4 +1,4 @@
-"""The six notebooks: committed clean, run in order headless (nbclient), and run in a real JupyterLab (Playwright)."""
+"""The notebooks: committed clean, run in order headless (nbclient), and run in a real JupyterLab (Playwright)."""
 
 from __future__ import annotations
 
@@ -21,27 +21,41 @@ from pixelkit.state import state_path
 
 NOTEBOOKS_DIR = KIT_ROOT / "notebooks"
 STEP_NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("0*.ipynb"))
+# "When it goes wrong" (07) needs the whole pipeline: it runs after 05 and before the cleanup (06).
+RUN_ORDER = sorted(STEP_NOTEBOOKS, key=lambda p: {"06": "99"}.get(p.name[:2], p.name[:2]))
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-SCREENSHOT_COPY = KIT_ROOT / "build" / "screenshots" / "jupyterlab-05-upload-and-check.png"
+SCREENSHOTS = KIT_ROOT / "build" / "screenshots"
+SCREENSHOT_COPY = SCREENSHOTS / "jupyterlab-05-upload-and-check.png"
+CALLS_SCREENSHOT_COPY = SCREENSHOTS / "jupyterlab-01-create-buckets-calls.png"
 
 
 def code_cells(path: Path) -> list:
     return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
 
 
+def as_git_holds_it(path: Path) -> nbformat.NotebookNode:
+    """The notebook as git's index holds it (what a commit takes), else the file (not a git checkout, or new)."""
+    relative = path.relative_to(KIT_ROOT).as_posix()
+    shown = subprocess.run(["git", "show", f":{relative}"], cwd=KIT_ROOT, capture_output=True, text=True)
+    if shown.returncode == 0:
+        return nbformat.reads(shown.stdout, as_version=4)
+    return nbformat.read(path, as_version=4)
+
+
 # Committed notebooks --------------------------------------------------------------------------------
 
 def test_there_is_one_notebook_per_step_of_the_tutorial():
-    assert [p.name[:3] for p in STEP_NOTEBOOKS] == ["01-", "02-", "03-", "04-", "05-", "06-"]
+    assert [p.name[:3] for p in STEP_NOTEBOOKS] == ["01-", "02-", "03-", "04-", "05-", "06-", "07-"]
+    assert [p.name[:2] for p in RUN_ORDER] == ["01", "02", "03", "04", "05", "07", "06"]
 
 
 @pytest.mark.parametrize("path", STEP_NOTEBOOKS, ids=lambda p: p.stem)
 def test_a_committed_notebook_holds_no_outputs_and_hides_nothing(path):
-    notebook = nbformat.read(path, as_version=4)
+    notebook = as_git_holds_it(path)
     nbformat.validate(notebook)
     for index, cell in enumerate(notebook.cells):
         where = f"{path.name} cell {index}"
@@ -68,7 +82,21 @@ def test_a_notebook_calls_the_package_and_holds_no_logic_of_its_own(path):
         assert all(m == "pixelkit" for m in modules) and not [n for n in ast.walk(tree) if isinstance(n, ast.Import)], imported
     # the first cell connects to the target for this step; the last one proves the step worked
     assert f"notebook.start({step})" in cells[0].source
-    assert cells[-1].source.strip() == f"notebook.check(ws, {step})"
+    assert cells[-1].source.strip() in (f"notebook.check(ws, {step})", f"notebook.check(ws, {step}, uploads)")
+
+
+def test_make_lab_serves_copies_so_the_kits_notebooks_stay_clean(tmp_path):
+    from pixelkit.lab import working_copy
+
+    first = NOTEBOOKS_DIR / "01-create-buckets.ipynb"
+    before = first.read_bytes()
+    copies = working_copy(tmp_path / "lab")
+    assert sorted(p.name for p in copies.glob("*.ipynb")) == sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb"))
+    # JupyterLab autosaves outputs into the copy; the next `make lab` keeps the learner's copy as it is
+    (copies / first.name).write_text("the learner's work")
+    working_copy(tmp_path / "lab")
+    assert (copies / first.name).read_text() == "the learner's work"
+    assert first.read_bytes() == before
 
 
 # Executed headless, in order ------------------------------------------------------------------------
@@ -97,6 +125,32 @@ def execute(path: Path, env: dict[str, str]) -> nbformat.NotebookNode:
 
 def outputs_of(notebook, mime: str) -> list:
     return [o["data"][mime] for c in notebook.cells if c.cell_type == "code" for o in c.outputs if mime in o.get("data", {})]
+
+
+def printed(notebook) -> str:
+    return "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def call_tables(notebook) -> str:
+    """The AWS call tables under the cells, as text (the HTML table's plain form)."""
+    return "\n".join(o["data"]["text/plain"] for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+                     if "text/html" in o.get("data", {}) and "AWS calls of this cell" in o["data"]["text/plain"])
+
+
+def execute_with(path: Path, env: dict[str, str], old: str, new: str) -> nbformat.NotebookNode:
+    """Run All on a copy of the notebook with one edit, as a learner would make it; a failing cell does not stop it."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    [cell] = [c for c in notebook.cells if c.cell_type == "code" and old in c.source]
+    cell.source = cell.source.replace(old, new)
+    NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute(env=env)
+    return notebook
+
+
+def errors_of(notebook) -> list[str]:
+    return [f"{o.ename}: {o.evalue}" for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
 
 
 def check_result(notebook) -> str:
@@ -130,11 +184,15 @@ def assert_the_function_ran_for_each_run(first_started: float, second_started: f
 
 
 @pytest.mark.emulator
-def test_the_six_notebooks_run_in_order_each_twice_and_leave_nothing(emulator_url, package_build_dir, monkeypatch):
+def test_the_notebooks_run_in_order_each_twice_and_leave_nothing(emulator_url, package_build_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", emulator_url)
     env = kernel_env(emulator_url, package_build_dir)
     results = {}
-    for path in STEP_NOTEBOOKS:
+    for path in RUN_ORDER:
+        if path.name.startswith("07"):
+            results["07"] = execute(path, env)  # once: it breaks and fixes five things, which takes a while
+            assert check_result(results["07"]).startswith("**Everything is restored.**")
+            continue
         # each notebook twice, each time in a new kernel: Run All again gives the same result
         first_started = time.time()
         first = execute(path, env)
@@ -145,11 +203,25 @@ def test_the_six_notebooks_run_in_order_each_twice_and_leave_nothing(emulator_ur
         assert check_result(second) == check_result(first), path.name
         if path.name.startswith("05"):
             assert_the_function_ran_for_each_run(first_started, second_started)
+            assert_a_bad_upload_then_a_good_one(path, env, tmp_path)
+    # each step shows its calls to AWS: notebook 01's with this run's values, in order
+    tables = call_tables(results["01"])
+    source = ws_state_of(results["01"])
+    for call in (f"s3.create_bucket(Bucket='{source}')", f"s3.put_bucket_tagging(Bucket='{source}'",
+                 f"s3.put_public_access_block(Bucket='{source}'", f"$ aws s3api create-bucket --bucket {source}"):
+        assert call in tables, call
+    assert tables.index("s3.create_bucket(") < tables.index("s3.put_bucket_tagging(") < tables.index("s3.put_public_access_block(")
+    # step 7: each mistake broken with one visible call, seen, fixed
+    tables, shown = call_tables(results["07"]), printed(results["07"])
+    assert "lambda.remove_permission(FunctionName='day38-image_pixelator', StatementId='allow-s3-source-bucket')" in tables
+    assert "lambda.update_function_configuration(FunctionName='day38-image_pixelator', Timeout=3, MemorySize=128)" in tables
+    assert "iam.put_role_policy(RoleName='day38-role'" in tables and "lambda.update_function_code(" in tables
+    assert "destination_bucket is not set" in shown and "Refused s3://" in shown
+    assert "Memory Size: 128 MB" in shown
     # step 4 taught the recursion guard with the kit's refusal and the deployed handler's own
     markdown = "\n".join(outputs_of(results["04"], "text/markdown"))
     assert "The kit refuses" in markdown and "trigger itself forever" in markdown
-    printed = "".join(o.get("text", "") for c in results["04"].cells if c.cell_type == "code" for o in c.outputs)
-    assert "Refused s3://" in printed and "every output would trigger this function again" in printed
+    assert "Refused s3://" in printed(results["04"]) and "every output would trigger this function again" in printed(results["04"])
     # step 5: the event record, and the plot inline as a PNG
     assert '"eventSource": "aws:s3"' in "\n".join(outputs_of(results["05"], "text/markdown"))
     assert "Received event" in "".join(o.get("text", "") for c in results["05"].cells for o in c.get("outputs", []))
@@ -158,6 +230,27 @@ def test_the_six_notebooks_run_in_order_each_twice_and_leave_nothing(emulator_ur
     # step 6: nothing of the kit left, before-and-after shown
     assert current_inventory(env) == NOTHING
     assert not state_path().exists()
+
+
+def ws_state_of(notebook) -> str:
+    """The source bucket's name, as notebook 01's table of this run's buckets shows it."""
+    import re
+
+    [name] = set(re.findall(r"day38-source-[0-9a-f]+", "\n".join(outputs_of(notebook, "text/markdown"))))
+    return name
+
+
+def assert_a_bad_upload_then_a_good_one(path: Path, env: dict[str, str], tmp_path: Path) -> None:
+    """Notebook 05 with a file that is not a picture: no NameError, the check says why; then a picture passes."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("shopping list: milk, eggs")
+    bad = execute_with(path, env, "MY_PICTURE = None", f"MY_PICTURE = {str(notes)!r}")
+    [error] = errors_of(bad)  # the check cell alone fails, with the function's reason and what to do
+    assert "not an image" in error and "MY_PICTURE" in error and "NameError" not in error
+    assert "Received event" in printed(bad)  # the log cell ran
+    good = execute(path, env)
+    assert check_result(good).startswith("**Step 5 works.**")
+    assert "notes.txt" not in check_result(good)  # this run's picture is judged, not the old upload
 
 
 # In a real JupyterLab, in Chromium ------------------------------------------------------------------
@@ -198,8 +291,8 @@ def accept_kernel_dialog(page) -> bool:
     return True
 
 
-def run_all_and_screenshot(page, url: str, screenshot: Path) -> None:
-    """Open the notebook, Run > Run All Cells, wait for the check cell's verdict, check the figure, screenshot."""
+def run_all(page, url: str, step: int) -> None:
+    """Open the notebook, Run > Run All Cells, and wait for the check cell's verdict."""
     page.goto(url)
     page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=90_000)
     # JupyterLab asks once about its news feed: answer it, as a learner would, so it covers nothing
@@ -213,7 +306,7 @@ def run_all_and_screenshot(page, url: str, screenshot: Path) -> None:
     page.get_by_text("| Idle").first.wait_for(timeout=90_000)
     accept_kernel_dialog(page)
     run_all_cells(page)
-    verdict = page.get_by_text("Step 5 works.")
+    verdict = page.get_by_text(f"Step {step} works.")
     errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]', has_text="Error")
     deadline = time.monotonic() + 240
     while not verdict.count():
@@ -222,8 +315,25 @@ def run_all_and_screenshot(page, url: str, screenshot: Path) -> None:
             # (the notebook gives the same result run twice)
             run_all_cells(page)
         assert not errors.count(), f"a cell failed in JupyterLab: {errors.first.inner_text()}"
-        assert time.monotonic() < deadline, "notebook 05 did not finish within 240 s in JupyterLab"
+        assert time.monotonic() < deadline, f"notebook 0{step} did not finish within 240 s in JupyterLab"
         page.wait_for_timeout(500)
+
+
+def screenshot_call_table(page, screenshot: Path) -> None:
+    """Notebook 01's table of the calls that created the buckets, as the learner sees it under the cell."""
+    table = page.locator("details.pixelkit-calls[open]").first
+    table.wait_for(timeout=10_000)
+    text = table.inner_text()
+    assert "s3.create_bucket(Bucket='day38-source-" in text and "s3.put_public_access_block(" in text, text[:500]
+    assert "aws s3api create-bucket --bucket day38-source-" in text
+    # the cell that created the buckets, and its table below it
+    cell = page.locator(".jp-Cell", has=table).first
+    page.evaluate("el => el.scrollIntoView({block: 'start'})", cell.element_handle())
+    page.screenshot(path=str(screenshot))
+
+
+def screenshot_pictures(page, screenshot: Path) -> None:
+    """Notebook 05's figure, and the cells around it, as the learner sees them."""
     pictures = page.locator(".jp-OutputArea-output img")
     assert pictures.count() >= 1
     picture = pictures.first
@@ -249,8 +359,6 @@ def test_notebook_05_runs_in_jupyterlab_and_shows_the_pictures(emulator_url, pac
     # A copy: JupyterLab saves what it runs, and the committed notebooks must stay without outputs.
     served = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS_DIR, served)
-    for path in sorted(served.glob("0[1-4]-*.ipynb")):
-        execute(path, env)
     jupyter_dirs = {name: tmp_path / name.lower() for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR")}
     env.update({name: str(path) for name, path in jupyter_dirs.items()})
     port, token = free_port(), secrets.token_hex(16)
@@ -262,14 +370,19 @@ def test_notebook_05_runs_in_jupyterlab_and_shows_the_pictures(emulator_url, pac
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    screenshot = tmp_path / "jupyterlab-05.png"
+    screenshot, calls_screenshot = tmp_path / "jupyterlab-05.png", tmp_path / "jupyterlab-01-calls.png"
     try:
         wait_for_server(f"{base}/api/status?token={token}", lab)
         with sync_api.sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
             try:
-                run_all_and_screenshot(page, f"{base}/lab/tree/05-upload-and-check.ipynb?token={token}", screenshot)
+                run_all(page, f"{base}/lab/tree/01-create-buckets.ipynb?token={token}", 1)
+                screenshot_call_table(page, calls_screenshot)
+                for path in sorted(served.glob("0[2-4]-*.ipynb")):
+                    execute(path, env)
+                run_all(page, f"{base}/lab/tree/05-upload-and-check.ipynb?token={token}", 5)
+                screenshot_pictures(page, screenshot)
             except Exception:
                 page.screenshot(path=str(tmp_path / "failure.png"))
                 raise
@@ -286,9 +399,10 @@ def test_notebook_05_runs_in_jupyterlab_and_shows_the_pictures(emulator_url, pac
         ws = open_workshop("local")
         if ws.state is not None:
             steps.cleanup(ws)
-    assert screenshot.stat().st_size > 20_000
-    SCREENSHOT_COPY.parent.mkdir(parents=True, exist_ok=True)
+    assert screenshot.stat().st_size > 20_000 and calls_screenshot.stat().st_size > 20_000
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(screenshot, SCREENSHOT_COPY)
+    shutil.copy(calls_screenshot, CALLS_SCREENSHOT_COPY)
 
 
 def test_a_learners_error_shows_in_the_notebook_as_its_message(tmp_path, package_build_dir):

@@ -70,3 +70,43 @@ def test_an_unknown_architecture_is_refused(tmp_path, monkeypatch):
 
     with pytest.raises(WorkshopError, match="x86_64 or arm64"):
         build_into(tmp_path, monkeypatch, "riscv")
+
+
+# The kept wheel cache: offline after one fetch -------------------------------------------------------
+
+def offline_pip(monkeypatch):
+    """pip as it is with the network cut: no configuration, and an index that refuses connections."""
+    import os
+
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_TIMEOUT", "2")
+
+
+def test_a_build_in_a_fresh_folder_installs_the_kept_wheels_without_the_network(package_build_dir, tmp_path, monkeypatch):
+    build_into(package_build_dir, monkeypatch)  # fills the cache if this machine never built one
+    cache = packaging.wheel_cache(packaging.RUNTIME, "x86_64")
+    assert [p.name for p in cache.glob("pillow-*.whl")], f"no Pillow wheel kept in {cache}"
+    assert not cache.is_relative_to(package_build_dir) and "build" not in cache.parts  # `make clean` keeps it
+
+    def no_download(*args):
+        raise AssertionError("the build fetched wheels although they are kept")
+
+    monkeypatch.setattr(packaging, "fetch_wheels", no_download)
+    offline_pip(monkeypatch)
+    built = build_into(tmp_path / "fresh", monkeypatch)
+    assert any(name.startswith("PIL/_imaging.cpython-313-") for name in native_libraries(built.path))
+    assert built.read_bytes() == build_into(package_build_dir, monkeypatch).read_bytes()
+
+
+def test_an_empty_cache_without_the_network_says_to_connect_once(tmp_path, monkeypatch):
+    from pixelkit.errors import WorkshopError
+
+    monkeypatch.setenv("WORKSHOP_WHEEL_CACHE", str(tmp_path / "empty-cache"))
+    offline_pip(monkeypatch)
+    with pytest.raises(WorkshopError, match="Connect to the network once") as raised:
+        build_into(tmp_path / "build", monkeypatch)
+    assert str(tmp_path / "empty-cache") in str(raised.value) and "make prepare" in str(raised.value)

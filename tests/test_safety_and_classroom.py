@@ -27,13 +27,17 @@ def test_setup_dry_run_prints_every_call_and_sends_none(closed_port_endpoint, pa
     assert cli.main(["setup", "--dry-run", "--target", "aws", "--student", "alice"]) == 0
     out = capsys.readouterr().out
     assert "DRY RUN of setup on AWS, region eu-west-1" in out
-    for call in ("s3.CreateBucket(Bucket='day38-alice-source-", "'LocationConstraint': 'eu-west-1'",
-                 "iam.CreateRole(RoleName='day38-alice-role'", "iam.PutRolePolicy(", "logs.CreateLogGroup(",
-                 "lambda.AddPermission(", "s3.PutBucketNotificationConfiguration(", "s3.PutPublicAccessBlock("):
+    for call in ("s3.create_bucket(Bucket='day38-alice-source-", "'LocationConstraint': 'eu-west-1'",
+                 "iam.create_role(RoleName='day38-alice-role'", "iam.put_role_policy(", "logs.create_log_group(",
+                 "lambda.add_permission(", "s3.put_bucket_notification_configuration(", "s3.put_public_access_block("):
         assert call in out
     # the zip is abbreviated, not printed
-    assert "lambda.CreateFunction(" in out and "'ZipFile': <" in out and "MB, sha256" in out
-    assert out.index("lambda.AddPermission(") < out.index("s3.PutBucketNotificationConfiguration(")
+    assert "lambda.create_function(" in out and "'ZipFile': <" in out and "MB, sha256" in out
+    # each with the AWS CLI command that does the same
+    assert "$ aws s3api create-bucket --bucket day38-alice-source-" in out
+    assert "$ aws lambda create-function --function-name day38-alice-image_pixelator" in out
+    assert "--zip-file fileb://deployment-package.zip" in out
+    assert out.index("lambda.add_permission(") < out.index("s3.put_bucket_notification_configuration(")
     assert "{'Key': 'student', 'Value': 'alice'}" in out
     # the plan said nothing was created, and it did not save a run
     assert "created" not in out
@@ -47,10 +51,10 @@ def test_cleanup_dry_run_names_the_real_run_and_deletes_nothing(emulator_worksho
     before = steps.inventory(ws)
     assert cli.main(["cleanup", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert f"lambda.DeleteFunction(FunctionName='{ws.state.function_name}')" in out
-    assert f"s3.DeleteBucket(Bucket='{ws.state.source_bucket}')" in out
-    assert "iam.DeleteRole(RoleName='day38-role')" in out
-    assert out.index("s3.PutBucketNotificationConfiguration(") < out.index("lambda.DeleteFunction(")
+    assert f"lambda.delete_function(FunctionName='{ws.state.function_name}')" in out
+    assert f"s3.delete_bucket(Bucket='{ws.state.source_bucket}')" in out
+    assert "iam.delete_role(RoleName='day38-role')" in out
+    assert out.index("s3.put_bucket_notification_configuration(") < out.index("lambda.delete_function(")
     assert steps.inventory(ws) == before  # nothing reached the emulator
     assert state_path().exists()
     # and the dry run of the tag sweep only reads

@@ -37,6 +37,7 @@ def run_demo(out_dir: Path) -> Path:
         ws = None
         try:
             ws = open_workshop("local")
+            ws.calls.echo = False  # the demo shows the pipeline; the step scripts and notebooks show each AWS call
             steps.setup(ws)
             uploads, log_lines = pipeline.run_pipeline_test(ws, sample_images(), out_dir)
             logger.info("The function's log, as step 5 reads it in CloudWatch:")

@@ -20,7 +20,6 @@ and it lists what it would delete.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 import boto3
 
 from pixelkit import steps
+from pixelkit.calls import Call, CallRecorder, is_write
 from pixelkit.errors import WorkshopError
 from pixelkit.state import check_same_target, load_state, state_path
 from pixelkit.target import Target
@@ -38,57 +38,21 @@ from pixelkit.workshop import Workshop
 
 logger = logging.getLogger(__name__)
 
-# Operations that only read; every other operation changes something.
-READ_PREFIXES = ("Get", "List", "Head", "Describe")
 # What the dry run hides from the copy: the target's endpoint, profile and credentials.
 SANDBOX_CLEARED = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 SANDBOX_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "dry-run", "AWS_SECRET_ACCESS_KEY": "dry-run", "AWS_SESSION_TOKEN": "dry-run"}
 
 
-def is_write(operation: str) -> bool:
-    return not operation.startswith(READ_PREFIXES)
+class _PlanPrinter:
+    """Prints each call as the step makes it (before the copy answers), with the AWS CLI command."""
 
-
-@dataclass(frozen=True)
-class Call:
-    service: str
-    operation: str
-    params: dict
-
-    @property
-    def writes(self) -> bool:
-        return is_write(self.operation)
-
-    def __str__(self) -> str:
-        args = ", ".join(f"{k}={_show(v)}" for k, v in self.params.items())
-        return f"{self.service}.{self.operation}({args})"
-
-
-def _show(value, limit: int = 400) -> str:
-    """A parameter as it would be sent, with bytes (the zip) abbreviated."""
-    if isinstance(value, (bytes, bytearray)):
-        return f"<{len(value) / 1e6:.1f} MB, sha256 {hashlib.sha256(value).hexdigest()[:12]}…>"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {_show(v, limit)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_show(v, limit) for v in value) + "]"
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…'"
-
-
-class CallRecorder:
-    """A botocore hook that notes (and prints) each call a step makes."""
-
-    def __init__(self):
-        self.calls: list[Call] = []
-        self.recording = True
+    def __init__(self, recorder: CallRecorder):
+        self.recorder = recorder
 
     def __call__(self, params, model, **_):
-        if not self.recording:
-            return
-        call = Call(model.service_model.service_name, model.name, dict(params))
-        self.calls.append(call)
-        logger.info("  %s %s", "WRITE" if call.writes else "read ", call)
+        if self.recorder.recording:
+            call = Call(model.service_model.service_name, model.name, dict(params))
+            logger.info("  %s %s\n        $ %s", "WRITE" if call.writes else "read ", call, call.cli())
 
 
 class _NoNetwork:
@@ -178,11 +142,12 @@ def plan(command: str, target: Target, student: str | None = None, policy: str |
         "in this process (moto), with your run's names%s.",
         command, target.describe(), "" if state else " (none chosen yet: these are examples)",
     )
-    recorder = CallRecorder()
     with sandbox(state.account_id if state else None, student):
         session = boto3.Session(region_name=target.region)
-        session.events.register("before-parameter-build", recorder)
         ws = SandboxWorkshop(target, session, load_state(student), student)
+        recorder = ws.calls
+        recorder.echo = False  # the plan prints its own lines, as each call is made
+        session.events.register("before-parameter-build", _PlanPrinter(recorder))
         with _plan_logging(recorder):
             if command == "setup":
                 steps.setup(ws, policy, architecture)

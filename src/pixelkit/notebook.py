@@ -18,10 +18,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from IPython import get_ipython
 from IPython.display import Image, Markdown, display
 
+from pixelkit import calls as aws_calls
 from pixelkit import checks
 from pixelkit.aws import functions, s3
 from pixelkit.errors import WorkshopError, explain
-from pixelkit.paths import KIT_ROOT, sample_images
+from pixelkit.paths import IMAGES_DIR, KIT_ROOT, output_dir, sample_images
 from pixelkit.state import state_path
 from pixelkit.workshop import Workshop, configure_console_logging, open_workshop
 
@@ -56,11 +57,55 @@ def show_errors_briefly() -> None:
         shell.set_custom_exc(LEARNER_ERRORS, _short_error)
 
 
+class CallTable:
+    """The AWS calls of one cell: a table in JupyterLab (HTML), lines where only text is kept."""
+
+    def __init__(self, calls: list[aws_calls.Call], title: str = "AWS calls of this cell"):
+        self.calls, self.title = calls, title
+
+    def _repr_html_(self):
+        return aws_calls.as_html(self.calls, self.title)
+
+    def __repr__(self):
+        return self.title + ":\n" + "\n".join("  " + line for line in aws_calls.as_lines(self.calls))
+
+
+# The kernel's one "show the calls after each cell" hook, replaced when the first cell runs again.
+_CALLS_HOOK: dict = {}
+
+
+def show_calls_after_each_cell(ws: Workshop) -> None:
+    """After every cell, a table of the AWS calls it made (none: no table). The step's code stays as it is."""
+    ws.calls.echo = False  # a table instead of the scripts' lines
+    shell = get_ipython()
+    if shell is None:
+        return
+    previous = _CALLS_HOOK.pop("post_run_cell", None)
+    if previous is not None:
+        shell.events.unregister("post_run_cell", previous)
+    mark = [ws.calls.mark()]
+
+    def after_cell(result=None):
+        made = ws.calls.since(mark[0])
+        mark[0] = ws.calls.mark()
+        if made:
+            display(CallTable(made))
+
+    shell.events.register("post_run_cell", after_cell)
+    _CALLS_HOOK["post_run_cell"] = after_cell
+
+
+def show_calls(ws: Workshop, since: int = 0, title: str = "AWS calls") -> None:
+    """Every call the workshop made since ``since`` (a ``ws.calls.mark()``), as a table."""
+    display(CallTable(ws.calls.since(since), title))
+
+
 def start(step: int, target: str | None = None) -> Workshop:
     """The first cell of every notebook: the target (WORKSHOP_TARGET, default local), its check, this run's state."""
     configure_console_logging()
     show_errors_briefly()
     ws = open_workshop(target, how_to_start=START_EMULATOR_FROM_A_NOTEBOOK)
+    show_calls_after_each_cell(ws)
     run = f"run `{ws.state.suffix}`" if ws.state else "no run yet (step 1 starts one)"
     display(Markdown(
         f"**Step {step}** on **{ws.target.describe()}**  \n"
@@ -144,18 +189,79 @@ def show_refusal(action, *args, **kwargs) -> str:
     raise AssertionError(f"{getattr(action, '__name__', action)} accepted what it should refuse.")
 
 
-def check(ws: Workshop, step: int) -> None:
-    """The last cell of every notebook: prove the step worked, or say what to fix (the error's message)."""
-    facts = checks.check_step(ws, step)
+NOTEBOOK_07 = 7
+
+
+def show_symptom(symptom, width: int = 180) -> None:
+    """What the learner sees after an upload in notebook 07: the outputs that came, and the function's log."""
+    came = f"{len(symptom.outputs)} of {symptom.wanted}"
+    ran = "the function ran" if symptom.ran else "**the function never ran** (no START/REPORT in its log)"
+    display(Markdown(f"**Uploaded `{symptom.key}`:** {ran}; outputs in the destination bucket: **{came}**."))
+    show_function_log(symptom.log_lines or ["(nothing: the log is empty)"], heading="The function's log", width=width)
+
+
+def show_answers(answers: list[str], title: str = "What AWS answers") -> None:
+    display(Markdown(f"**{title}:**\n\n" + "\n".join(f"- `{answer}`" for answer in answers)))
+
+
+def check(ws: Workshop, step: int, uploads: list | None = None) -> None:
+    """The last cell of every notebook: prove the step worked, or say what to fix (the error's message).
+
+    Step 5 judges this run's pictures (``uploads``), not older uploads still in the bucket.
+    """
+    refused = [upload for upload in uploads or [] if upload.problem]
+    if refused:
+        raise WorkshopError(
+            "\n".join(upload.problem for upload in refused)
+            + "\nTo fix it: choose a picture (JPEG, PNG, GIF, WebP, BMP or TIFF) in MY_PICTURE or with the upload "
+            "button, then run the notebook again from there (Run > Run Selected Cell and All Below)."
+        )
+    keys = [upload.key for upload in uploads] if uploads else None
+    if step == NOTEBOOK_07:
+        # "When it goes wrong" ends with everything restored: steps 1 to 4 check green again.
+        facts = [fact for restored in (1, 2, 3, 4) for fact in checks.check_step(ws, restored)]
+        display(Markdown("**Everything is restored.** Checked on " + ws.target.describe() + ":\n\n"
+                         + "\n".join(f"- ✓ {f}" for f in facts)))
+        return
+    facts = checks.check_step(ws, step, keys=keys) if keys else checks.check_step(ws, step)
     display(Markdown(f"**Step {step} works.** Checked on {ws.target.describe()}:\n\n" + "\n".join(f"- ✓ {f}" for f in facts)))
 
 
 # Step 5 ------------------------------------------------------------------------------------------
 
-def pictures_to_upload(my_picture: str | Path | None) -> list[Path]:
-    """The learner's picture if a path is given (absolute, or relative to notebooks/ or the kit), else the first sample."""
+# The portrait: a face shows best what each grid size keeps.
+DEFAULT_PICTURE = IMAGES_DIR / "grace_hopper.jpg"
+
+
+def picture_upload():
+    """An upload button (ipywidgets' FileUpload) for a picture from the learner's computer."""
+    from ipywidgets import FileUpload
+
+    return FileUpload(accept="image/*", multiple=False, description="Your picture")
+
+
+def _uploaded_file(widget) -> Path | None:
+    """The file chosen with the upload button, saved under out/uploads/ (ipywidgets 8 and 7)."""
+    value = getattr(widget, "value", None) if widget is not None else None
+    if not value:
+        return None
+    if isinstance(value, dict):  # ipywidgets 7: {name: {"content": ..., ...}}
+        value = [{"name": name, **meta} for name, meta in value.items()]
+    item = value[0]
+    path = output_dir() / "uploads" / Path(item["name"]).name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(item["content"]))
+    return path
+
+
+def pictures_to_upload(my_picture: str | Path | None, upload_button=None) -> list[Path]:
+    """The picture chosen with the upload button, else MY_PICTURE (absolute, or relative to notebooks/ or the kit),
+    else the kit's portrait."""
+    uploaded = _uploaded_file(upload_button)
+    if uploaded is not None:
+        return [uploaded]
     if my_picture in (None, ""):
-        return sample_images()[:1]
+        return [DEFAULT_PICTURE] if DEFAULT_PICTURE.is_file() else sample_images()[:1]
     path = Path(my_picture).expanduser()
     candidates = [path] if path.is_absolute() else [Path.cwd() / path, KIT_ROOT / path]
     for candidate in candidates:
@@ -220,6 +326,18 @@ def show_function_log(log_lines: list[str], heading: str = "The function's log (
     event = event_record(log_lines)
     if event is not None:
         show_json(event, "The event record (the 'Received event' line in full)")
+
+
+def show_pictures(uploads: list) -> None:
+    """Each uploaded picture beside its five outputs; a picture the function refused is named with the reason."""
+    from pixelkit.pictures import variants_figure
+
+    done = [(upload.original, upload.outputs) for upload in uploads if upload.outputs]
+    for upload in uploads:
+        if not upload.outputs:
+            display(Markdown(f"**No pictures for `{upload.key}`:**\n\n> " + (upload.problem or "no outputs").replace("\n", "\n> ")))
+    if done:
+        show_figure(variants_figure(done))
 
 
 def show_figure(figure) -> None:

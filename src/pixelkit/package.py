@@ -4,6 +4,10 @@ Pillow has native code, so it is fetched as Linux wheels for the function's
 runtime and architecture (never this machine's own wheels): the zip that works
 here works on Lambda. The zip is reproducible (fixed timestamps, sorted entries)
 and cached in ``build/`` under a key of its inputs.
+
+The wheels are downloaded once into a kept cache (``paths.wheel_cache_dir()``,
+``~/.cache/pixelkit/wheels``), outside ``build/``: every later build, in any folder,
+installs from there without the network (`make prepare` fills it for a classroom).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pixelkit.errors import WorkshopError
-from pixelkit.paths import HANDLER_DIR, build_dir
+from pixelkit.paths import HANDLER_DIR, build_dir, wheel_cache_dir
 
 logger = logging.getLogger(__name__)
 
@@ -67,23 +71,56 @@ def _cache_key(runtime: str, architecture: str) -> str:
     return digest.hexdigest()
 
 
-def _install_dependencies(target_dir: Path, runtime: str, architecture: str) -> None:
-    python_version = runtime.removeprefix("python")
-    command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "--target", str(target_dir),
+def wheel_cache(runtime: str, architecture: str) -> Path:
+    return wheel_cache_dir() / f"{runtime}-{architecture}"
+
+
+def _platform_args(runtime: str, architecture: str) -> list[str]:
+    return [
         *[arg for platform in PIP_PLATFORMS[architecture] for arg in ("--platform", platform)],
-        "--implementation", "cp", "--python-version", python_version,
-        "--only-binary=:all:", "--no-compile",
-        "-r", str(HANDLER_DIR / "requirements.txt"),
+        "--implementation", "cp", "--python-version", runtime.removeprefix("python"),
+        "--only-binary=:all:", "-r", str(HANDLER_DIR / "requirements.txt"),
     ]
-    result = subprocess.run(command, capture_output=True, text=True)
+
+
+def _pip(*args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "pip", *args, "--quiet", "--disable-pip-version-check"]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def _install_from_cache(target_dir: Path, runtime: str, architecture: str) -> subprocess.CompletedProcess:
+    """Install the wheels from the kept cache only (``--no-index``): no network."""
+    cache = wheel_cache(runtime, architecture)
+    return _pip("install", "--no-index", "--find-links", str(cache), "--target", str(target_dir), "--no-compile",
+                *_platform_args(runtime, architecture))
+
+
+def fetch_wheels(runtime: str = RUNTIME, architecture: str = "x86_64") -> Path:
+    """Download the Lambda wheels into the kept cache (the one step that needs the network); return the cache."""
+    cache = wheel_cache(runtime, architecture)
+    cache.mkdir(parents=True, exist_ok=True)
+    logger.info("  fetching %s wheels for %s on %s into %s", ", ".join(requirements()), runtime, architecture, cache)
+    result = _pip("download", "--dest", str(cache), *_platform_args(runtime, architecture))
     if result.returncode != 0:
         raise WorkshopError(
             f"pip could not fetch the Linux wheels of handler/requirements.txt for {runtime} on "
             f"{architecture}:\n{result.stderr.strip()[-1500:]}\n"
-            "Check your network connection (the first build downloads Pillow once; later builds "
-            "reuse build/), then run the step again."
+            f"They are fetched once and kept in {cache}; every later build works offline. Connect to the "
+            "network once and run the step again (or `make prepare`, which fills every cache a classroom needs)."
+        )
+    return cache
+
+
+def _install_dependencies(target_dir: Path, runtime: str, architecture: str) -> None:
+    if _install_from_cache(target_dir, runtime, architecture).returncode == 0:
+        logger.debug("Installed the wheels from %s", wheel_cache(runtime, architecture))
+        return
+    fetch_wheels(runtime, architecture)
+    result = _install_from_cache(target_dir, runtime, architecture)
+    if result.returncode != 0:
+        raise WorkshopError(
+            f"pip could not install the wheels kept in {wheel_cache(runtime, architecture)}:\n"
+            f"{result.stderr.strip()[-1500:]}\nDelete that folder and run the step again (with the network)."
         )
 
 
@@ -125,7 +162,6 @@ def build_package(runtime: str = RUNTIME, architecture: str = "x86_64") -> Packa
     with tempfile.TemporaryDirectory(prefix="pixelkit-package-") as tmp:
         site = Path(tmp) / "site"
         site.mkdir()
-        logger.info("  fetching %s wheels for %s on %s", ", ".join(requirements()), runtime, architecture)
         _install_dependencies(site, runtime, architecture)
         # Installers leave a bin/ folder of console scripts; Lambda has no use for it.
         shutil.rmtree(site / "bin", ignore_errors=True)

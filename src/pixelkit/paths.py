@@ -18,6 +18,14 @@ def build_dir() -> Path:
     return Path(os.environ.get("WORKSHOP_BUILD_DIR", KIT_ROOT / "build"))
 
 
+def wheel_cache_dir() -> Path:
+    """Where the Lambda wheels (Pillow for Lambda's Linux) are kept once fetched: outside build/, so that
+    `make clean` keeps them and every build after the first, the tests' included, works offline.
+    ``WORKSHOP_WHEEL_CACHE`` moves it."""
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pixelkit" / "wheels"
+    return Path(os.environ.get("WORKSHOP_WHEEL_CACHE") or default)
+
+
 def output_dir() -> Path:
     return Path(os.environ.get("WORKSHOP_OUT_DIR", KIT_ROOT / "out"))
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import boto3
 
 from pixelkit.aws.sts import get_account_id, partition_for
+from pixelkit.calls import CallRecorder
 from pixelkit.errors import WorkshopError
 from pixelkit.state import (
     State, check_same_target, check_student, current_student, default_state, load_state, save_state, state_path,
@@ -28,6 +29,11 @@ class Workshop:
     student: str | None = None
     _clients: dict = field(default_factory=dict, repr=False)
     _checked_account: str | None = field(default=None, repr=False)
+    # Every call this workshop's clients make, in order (pixelkit.calls): scripts print them, notebooks show a table.
+    calls: CallRecorder = field(default_factory=CallRecorder, repr=False)
+
+    def __post_init__(self):
+        self.calls.attach(self.session.events)
 
     def client(self, service: str):
         if service not in self._clients:
