@@ -77,7 +77,7 @@ $(VENV)/.installed-%: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.$(EXTRAS_$*)'
 	@# The emulator's Lambda runtime: Python 3.13 with AWS's runtime interface client and boto3, once.
-	$(BIN)/pixelkit runtimes prepare
+	$(BIN)/python -m pixelkit runtimes prepare
 	@touch $@ $(IMPLIES_$*)
 
 demo: $(KIT)

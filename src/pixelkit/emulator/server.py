@@ -43,7 +43,7 @@ def _check_port_free(port: int) -> None:
         except OSError as error:
             raise WorkshopError(
                 f"Port {port} on {HOST} is taken ({error.strerror}). Is the emulator already running? "
-                "Use that one, or stop it; or choose another port: `python -m pixelkit.emulator --port 4567` "
+                "Use that one, or stop it; or choose another port: `.venv/bin/pixelkit emulator --port 4567` "
                 "and `export WORKSHOP_ENDPOINT_URL=http://127.0.0.1:4567`."
             ) from error
 

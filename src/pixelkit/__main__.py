@@ -1,0 +1,7 @@
+"""``python -m pixelkit``: the same as the ``pixelkit`` command."""
+
+import sys
+
+from pixelkit.entry import main
+
+sys.exit(main())
