@@ -10,8 +10,8 @@ destination bucket. Two emulators run the same work in one run:
 - warm: the default, environments reused as Lambda reuses them.
 
 Figures: upload -> five outputs of each sample picture (p50 of ``--repeat`` uploads), 200 uploads of
-640x480 JPEGs -> 1000 outputs (wall time), and CPU seconds per invocation in that batch (the
-emulator's process tree: moto's S3 work and the functions' own, divided by the uploads).
+640x480 JPEGs -> 1000 outputs (wall time), and CPU seconds per invocation in that batch (the whole
+machine's, so the client's uploads and moto's S3 work are in it too: run it on an idle machine).
 
     python bench/emulator_bench.py [--repeat 7] [--uploads 200]
 """
@@ -31,32 +31,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _cpu_seconds(pid: int) -> float:
-    """CPU of a process, its reaped children, and its live descendants."""
-    ticks = os.sysconf("SC_CLK_TCK")
+def _machine_cpu_seconds() -> float:
+    """CPU time the whole machine has spent (all cores, /proc/stat): the client, moto, the functions.
 
-    def stat(p: int) -> list[str]:
-        with open(f"/proc/{p}/stat") as file:
-            return file.read().rsplit(")", 1)[1].split()
-
-    total = 0.0
-    fields = stat(pid)
-    total += sum(int(v) for v in fields[11:15]) / ticks  # utime stime cutime cstime
-    queue = [pid]
-    while queue:
-        current = queue.pop()
-        try:
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as children:
-                    for child in children.read().split():
-                        queue.append(int(child))
-                        try:
-                            total += sum(int(v) for v in stat(int(child))[11:13]) / ticks
-                        except OSError:
-                            pass
-        except OSError:
-            pass
-    return total
+    Counting the emulator's process tree would miss environments whose processes were reparented
+    when the emulator stopped them (a cold environment's sandbox), so the machine is measured:
+    run the benchmark on an otherwise idle machine.
+    """
+    with open("/proc/stat") as file:
+        fields = file.readline().split()[1:]
+    busy = sum(int(v) for v in fields[:3]) + sum(int(v) for v in fields[5:8])  # user nice system irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def _small_jpeg() -> bytes:
@@ -109,13 +94,13 @@ def run(mode: str, repeat: int, uploads: int, work: Path) -> dict:
             result["samples"][picture.name] = statistics.median(times)
         body = _small_jpeg()
         keys = [f"batch-{i:03d}.jpg" for i in range(uploads)]
-        cpu_before = _cpu_seconds(process._process.pid)
+        cpu_before = _machine_cpu_seconds()
         started = time.monotonic()
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda key: s3.put_object(Bucket=source, Key=key, Body=body), keys))
         done = _wait_outputs(s3, destination, keys)
         result["batch_s"] = done - started
-        result["cpu_per_invocation"] = (_cpu_seconds(process._process.pid) - cpu_before) / uploads
+        result["cpu_per_invocation"] = (_machine_cpu_seconds() - cpu_before) / uploads
         steps.cleanup(ws)
         return result
     finally:
@@ -141,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {name:40} {c:9.0f} {w:9.0f} {c / w:8.1f}x")
     print(f"{str(args.uploads) + ' uploads of 640x480 JPEGs -> ' + str(args.uploads * 5) + ' outputs':42} "
           f"{cold['batch_s']:8.1f}s {warm['batch_s']:8.1f}s {cold['batch_s'] / warm['batch_s']:8.1f}x")
-    print(f"{'CPU seconds per invocation (in that batch)':42} {cold['cpu_per_invocation']:9.2f} "
+    print(f"{'CPU seconds per invocation, whole machine':42} {cold['cpu_per_invocation']:9.2f} "
           f"{warm['cpu_per_invocation']:9.2f} {cold['cpu_per_invocation'] / warm['cpu_per_invocation']:8.1f}x")
     print("\nGoals on 2 cores (warm): p50 <= 300 ms per sample, the batch <= 60 s, CPU <= 0.3 s per invocation.")
 
