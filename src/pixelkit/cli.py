@@ -181,19 +181,12 @@ def _dry_run(args) -> None:
 
 def _policy(args) -> None:
     """`pixelkit policy used`: the policy the function's calls needed, beside its own and the tutorial's."""
-    from pixelkit.iam_advice import policy_used_report, recorded_usage, tutorial_policy_for
-    from pixelkit.paths import workshop_dir
+    from pixelkit.iam_advice import policy_used
     from pixelkit.state import load_state
     from pixelkit.target import use_target
 
-    target = use_target(args.target)
-    if not target.is_local:
-        raise WorkshopError("Only the local emulator records each call of the function's role. On a real account, "
-                            "IAM Access Analyzer generates a policy from CloudTrail (console: IAM > Roles > "
-                            "Generate policy).")
-    usage, source = recorded_usage(target.endpoint_url, workshop_dir())
     student = check_student(args.student) if args.student is not None else current_student()
-    print(policy_used_report(usage, source, tutorial_policy_for(usage, load_state(student)), args.role))
+    print(policy_used(use_target(args.target), load_state(student), args.role))
 
 
 def _class(args) -> None:

@@ -216,3 +216,15 @@ def tutorial_policy_for(usage: dict, state=None) -> dict:
         source_bucket=bucket_of("s3:GetObject"), destination_bucket=bucket_of("s3:PutObject"),
         function_name=next((c["session"] for c in calls), "function"),
     ))
+
+
+def policy_used(target, state=None, role: str | None = None) -> str:
+    """``pixelkit policy used`` and notebook 05: the report for the emulator at ``target``."""
+    from pixelkit.paths import workshop_dir
+
+    if not target.is_local:
+        raise WorkshopError("Only the local emulator records each call of the function's role. On a real account, "
+                            "IAM Access Analyzer generates a policy from CloudTrail (console: IAM > Roles > "
+                            "Generate policy).")
+    usage, source = recorded_usage(target.endpoint_url, workshop_dir())
+    return policy_used_report(usage, source, tutorial_policy_for(usage, state), role)

@@ -340,6 +340,21 @@ def show_pictures(uploads: list) -> None:
         show_figure(variants_figure(done))
 
 
+def show_policy_used(ws: Workshop) -> None:
+    """What the function's role was used for, beside what its policy and the tutorial's grant (as `pixelkit policy used`)."""
+    from html import escape
+
+    from IPython.display import HTML, display
+
+    from pixelkit.iam_advice import policy_used
+
+    try:
+        report = policy_used(ws.target, ws.state, ws.state.role_name if ws.state else None)
+    except WorkshopError as error:  # a real account: IAM Access Analyzer does this there
+        report = str(error)
+    display(HTML(f"<pre>{escape(report)}</pre>"))
+
+
 def show_figure(figure) -> None:
     """Show a matplotlib Figure inline as a PNG, whatever matplotlib's backend is."""
     buffer = io.BytesIO()
