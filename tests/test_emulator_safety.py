@@ -61,3 +61,65 @@ def test_the_emulator_keeps_no_secret_of_the_shell_that_started_it(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_stopping_the_emulator_mid_load_says_which_events_did_not_run_and_nothing_more(tmp_path):
+    import io
+    import json
+    import signal
+    import zipfile
+
+    import boto3
+
+    from pixelkit.emulator.server import EmulatorProcess
+
+    log = tmp_path / "emulator.log"
+    process = EmulatorProcess(port=0, log_path=log, strict=False)
+    url = process.start()
+    try:
+        options = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+        iam, lam = boto3.client("iam", **options), boto3.client("lambda", **options)
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                        "Principal": {"Service": "lambda.amazonaws.com"}}]}
+        role = iam.create_role(RoleName="slow", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("app.py", "import time\ndef handler(e, c):\n    time.sleep(5)\n")
+        lam.create_function(FunctionName="slow", Runtime="python3.13", Handler="app.handler", Role=role,
+                            Code={"ZipFile": code.getvalue()}, Timeout=30)
+        for n in range(6):
+            assert lam.invoke(FunctionName="slow", InvocationType="Event", Payload=json.dumps({"n": n}))["StatusCode"] == 202
+        time.sleep(2)  # some running, some queued
+        process._process.send_signal(signal.SIGINT)  # Ctrl-C in the emulator's terminal
+        process._process.wait(timeout=30)
+    finally:
+        process.stop()
+    text = log.read_text()
+    after = text.split("Emulator stopped; everything it held is gone.")
+    assert len(after) == 2 and after[1].strip() == ""  # nothing after its last line
+    assert "Traceback" not in text
+    assert text.count("not run (emulator stopped") == 6
+
+
+def test_an_emulator_killed_outright_leaves_nothing_after_the_next_start(tmp_path, monkeypatch):
+    import signal
+
+    from pixelkit.emulator.server import EmulatorProcess
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the emulators' own temp folder, to look into
+    first = EmulatorProcess(port=0, log_path=tmp_path / "first.log")
+    first.start()
+    scratch = list(tmp_path.glob("pixelkit-lambda-envs-*"))
+    assert len(scratch) == 1
+    first._process.send_signal(signal.SIGKILL)  # no chance to clean up
+    first._process.wait(timeout=10)
+    assert scratch[0].exists()
+    second = EmulatorProcess(port=0, log_path=tmp_path / "second.log")
+    second.start()
+    try:
+        assert not scratch[0].exists()  # the dead emulator's folder is gone; the new one's is there
+        assert len(list(tmp_path.glob("pixelkit-lambda-envs-*"))) == 1
+    finally:
+        second.stop()
+    assert not list(tmp_path.glob("pixelkit-lambda-envs-*"))  # a clean stop removes its own
