@@ -13,13 +13,13 @@ import pytest
 pytestmark = pytest.mark.emulator
 
 
-def _raw_request(url: str, headers: dict[str, str]) -> int:
+def _raw_request(url: str, headers: dict[str, str], path: str = "/2015-03-31/functions/") -> tuple[int, dict]:
     import http.client
     from urllib.parse import urlparse
 
     parsed = urlparse(url)
     connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
-    connection.putrequest("GET", "/2015-03-31/functions/", skip_host=True)
+    connection.putrequest("GET", path, skip_host=True)
     for name, value in headers.items():
         connection.putheader(name, value)
     connection.endheaders()
@@ -34,6 +34,7 @@ def test_requests_a_web_page_could_send_are_refused(emulator_url):
                              "SignedHeaders=host, Signature=fake"}
     # DNS rebinding: the page's own name, resolved to 127.0.0.1
     assert _raw_request(emulator_url, {"Host": f"evil.example:{port}", **auth})[0] == 403
+    assert _raw_request(emulator_url, {"Host": f"evil.example:{port}"}, "/_pixelkit/iam/used")[0] == 403
     # a cross-origin fetch from a page the learner visits
     assert _raw_request(emulator_url, {"Host": f"127.0.0.1:{port}", "Origin": "https://evil.example", **auth})[0] == 403
     # the emulator's own clients: the SDKs and the CLI, by its loopback name; and no CORS headers ever

@@ -210,7 +210,7 @@ LAMBDA_VARIABLES = {
     "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_REGION",
     "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_EXECUTION_ENV",
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "_HANDLER", "_X_AMZN_TRACE_ID", "TZ", "PATH",
-    "LANG", "PYTHONPATH", "TMPDIR", "PYTHONDONTWRITEBYTECODE", "AWS_ENDPOINT_URL",
+    "LANG", "PYTHONPATH", "TMPDIR", "LD_LIBRARY_PATH", "AWS_ENDPOINT_URL",
     "PWD", "LC_CTYPE",  # set by the process itself: the shell convention and Python's UTF-8 locale coercion
 }
 
@@ -444,9 +444,13 @@ def test_a_multipart_upload_gives_one_event(lab, tmp_path):
     lab.s3.upload_file(str(big), bucket, "big.bin", Config=TransferConfig(multipart_threshold=5 * 1024 * 1024,
                                                                         multipart_chunksize=5 * 1024 * 1024))
     lab.s3.put_object(Bucket=bucket, Key="marker", Body=b"after")
-    events = lab.wait_for(lambda: [l for l in lab.lines(name) if l.startswith("EVENT")] if any(
-        "marker" in l for l in lab.lines(name)) else None, what="both events")
-    assert sorted(events) == ["EVENT ObjectCreated:CompleteMultipartUpload big.bin", "EVENT ObjectCreated:Put marker"]
+    def events():
+        return [line for line in lab.lines(name) if line.startswith("EVENT")]
+
+    lab.wait_for(lambda: any("marker" in e for e in events()) and any("big.bin" in e for e in events()),
+                 what="both objects' events")
+    time.sleep(1)  # a second event for big.bin would be delivered by now
+    assert sorted(events()) == ["EVENT ObjectCreated:CompleteMultipartUpload big.bin", "EVENT ObjectCreated:Put marker"]
     _empty(lab, bucket)
 
 
@@ -478,10 +482,55 @@ def test_s3_does_not_invoke_a_function_without_its_permission(lab):
     bucket = _bucket_with_trigger(lab, name)
     lab.lam.remove_permission(FunctionName=name, StatementId="s3")
     lab.s3.put_object(Bucket=bucket, Key="unseen", Body=b"x")
-    lab.s3.put_object(Bucket=bucket, Key="seen-after", Body=b"x")  # the same: never delivered
     time.sleep(3)
     assert not [l for l in lab.lines(name) if l.startswith("EVENT")]
+    # the control: with the permission back, the next upload is delivered
+    lab.lam.add_permission(FunctionName=name, StatementId="s3", Action="lambda:InvokeFunction",
+                           Principal="s3.amazonaws.com", SourceArn=f"arn:aws:s3:::{bucket}")
+    lab.s3.put_object(Bucket=bucket, Key="seen", Body=b"x")
+    events = lab.wait_for(lambda: [l for l in lab.lines(name) if l.startswith("EVENT")], what="the event")
+    assert events == ["EVENT ObjectCreated:Put seen"]
     _empty(lab, bucket)
+
+
+def test_init_has_its_own_time_the_timeout_counts_the_invocation_only(lab):
+    name = lab.deploy('import time\ntime.sleep(2)  # a slow import\ndef handler(e, c):\n'
+                      '    before = c.get_remaining_time_in_millis()\n    time.sleep(1.5)\n    return before', Timeout=3)
+    response, remaining = lab.invoke(name)
+    assert "FunctionError" not in response and 2500 < remaining <= 3000
+    report = [line for line in lab.lines(name) if line.startswith("REPORT")][0]
+    assert float(report.split("Init Duration: ")[1].split(" ms")[0]) >= 2000
+
+
+def test_a_throttled_functions_events_wait_without_holding_up_other_functions(lab):
+    throttled = lab.deploy(COUNTER)
+    lab.lam.put_function_concurrency(FunctionName=throttled, ReservedConcurrentExecutions=0)
+    for _ in range(4):
+        assert lab.invoke(throttled, InvocationType="Event")[0]["StatusCode"] == 202
+    other = lab.deploy(COUNTER)
+    lab.invoke(other, InvocationType="Event")
+    lab.wait_for(lambda: any(line.startswith("REPORT") for line in lab.lines(other)), what="the other function")
+    assert not lab.lines(throttled)  # its events wait in the queue, as on AWS
+    with pytest.raises(ClientError, match="TooManyRequestsException"):
+        lab.invoke(throttled)
+    lab.lam.delete_function_concurrency(FunctionName=throttled)
+    lab.wait_for(lambda: sum(line.startswith("REPORT") for line in lab.lines(throttled)) == 4,
+                 what="the waiting events, once the throttle is lifted")
+
+
+def test_a_package_whose_entries_point_outside_it_is_refused(lab, tmp_path):
+    with pytest.raises(ClientError, match="points outside the package"):
+        lab.deploy(files={"app.py": "def handler(e, c): return 1", "../../escaped.sh": "#!/bin/sh"})
+
+
+def test_a_layer_that_unpacks_to_more_than_lambda_allows_is_refused(lab):
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("python/zeros.bin", "w") as member:
+            for _ in range(17):
+                member.write(bytes(16 * 1024 * 1024))
+    with pytest.raises(ClientError, match="Unzipped size must be smaller than 262144000 bytes"):
+        lab.lam.publish_layer_version(LayerName=f"bomb-{uuid.uuid4().hex[:6]}", Content={"ZipFile": bomb.getvalue()})
 
 
 def test_a_package_built_for_another_python_fails_to_import_as_on_lambda(lab, package_build_dir, monkeypatch):

@@ -43,7 +43,7 @@ class Attempt:
         return "\n".join(self.lines)
 
     def mentions(self, key: str) -> bool:
-        return any(form in self.text for form in {key, urllib.parse.quote_plus(key), urllib.parse.quote(key)})
+        return _names(self.text, key)
 
     @property
     def error(self) -> str | None:
@@ -118,12 +118,19 @@ class Attempt:
 
     def problem_with(self, key: str) -> str | None:
         """What a finished attempt that did not fail logged about ``key`` at WARNING or ERROR (a refused picture)."""
-        forms = {key, urllib.parse.quote_plus(key)}
         for line in self.lines:
             match = LOGGED_PROBLEM.match(line)
-            if match and ("destination_bucket" in match.group(2) or any(form in match.group(2) for form in forms)):
+            if match and ("destination_bucket" in match.group(2) or _names(match.group(2), key)):
                 return match.group(2).splitlines()[0]
         return None
+
+
+def _names(text: str, key: str) -> bool:
+    """Whether ``text`` names the object ``key`` itself: ``cat.jpg`` is not named by ``black-cat.jpg``."""
+    for form in {key, urllib.parse.quote_plus(key), urllib.parse.quote(key)}:
+        if re.search(r"(?<![\w.+%-])" + re.escape(form) + r"(?![\w.+%-])", text):
+            return True
+    return False
 
 
 def _message(line: str) -> str:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 logger = logging.getLogger("pixelkit.emulator")
 
 RETRY_DELAYS = (1.0, 2.0)
+THROTTLED_WAIT = 1.0
 DEFAULT_RETRIES = 2
 DEFAULT_MAX_AGE = 21600
 
@@ -96,8 +97,14 @@ class AsyncInvocations:
                            event.description or event.request_id, max_age)
             self.on_failure(function, event, "EventAgeExceeded", None, destination_config)
             return
+        from pixelkit.emulator.executor import Throttled
+
+        try:
+            outcome = self.service.run(function, event.payload, event.request_id, event.trace_id)
+        except Throttled:  # reserved concurrency in use: the event waits in the queue, its age counting
+            self.submit(event, THROTTLED_WAIT)
+            return
         event.attempts += 1
-        outcome = self.service.run(function, event.payload, event.request_id, event.trace_id, wait=True)
         if self._stopping:
             return  # the emulator stopped it; shutdown() has said so
         total = retries + 1

@@ -33,8 +33,15 @@ class PackageRefused(ValueError):
 
 
 def unzipped_size(zip_bytes: bytes) -> int:
+    """The unpacked size from the zip's directory; a name that would land outside the folder is refused."""
     try:
         with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+            for info in archive.infolist():
+                parts = info.filename.replace("\\", "/").split("/")
+                if info.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+                    raise PackageRefused("InvalidParameterValueException",
+                                         f"Could not unzip uploaded file: the entry {info.filename!r} points outside "
+                                         "the package. Please check your file, then try to upload again.")
             return sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile as error:
         raise PackageRefused("InvalidParameterValueException",
@@ -46,7 +53,7 @@ def check_package(zip_bytes: bytes, operation: str, layer_sizes: int = 0) -> Non
     if len(zip_bytes) > ZIPPED_LIMIT:
         raise PackageRefused("RequestEntityTooLargeException",
                              f"Request must be smaller than {REQUEST_LIMIT} bytes for the {operation} operation", 413)
-    if unzipped_size(zip_bytes) + layer_sizes > UNZIPPED_LIMIT:
+    if (unzipped_size(zip_bytes) if zip_bytes else 0) + layer_sizes > UNZIPPED_LIMIT:
         raise PackageRefused("InvalidParameterValueException",
                              f"Unzipped size must be smaller than {UNZIPPED_LIMIT} bytes")
 
@@ -107,10 +114,9 @@ def _extract(zip_bytes: bytes, target: Path, environment: runtimes.RuntimeEnviro
                          "built for this machine stands in for it.")
         for info in archive.infolist():
             if info.filename not in skipped and not info.is_dir():
-                archive.extract(info, target)
-                mode = info.external_attr >> 16
-                if mode & 0o111:
-                    (target / info.filename).chmod(0o755)
+                written = Path(archive.extract(info, target))  # extract() keeps every entry inside target
+                if (info.external_attr >> 16) & 0o111 and written.is_relative_to(target):
+                    written.chmod(0o755)
     return notes
 
 

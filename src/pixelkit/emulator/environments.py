@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import os
+import queue
 import selectors
 import signal
 import struct
@@ -26,6 +27,7 @@ import subprocess
 import threading
 import time
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +108,16 @@ class ExecutionEnvironment:
     # Start and INIT ----------------------------------------------------------------------
 
     def _start(self, function) -> None:
+        try:
+            self._launch(function)
+        except BaseException:
+            self._api.close()
+            import shutil
+
+            shutil.rmtree(self._tmp_dir, ignore_errors=True)
+            raise
+
+    def _launch(self, function) -> None:
         config = self.config
         runtime_env = runtimes.runtime_environment(config.runtime)
         code_dir, substitutes, notes = self.service.code_store.unpack(
@@ -113,25 +125,23 @@ class ExecutionEnvironment:
             config.architecture)
         opt_dir = self.service.layers_dir(function, runtime_env, config.architecture)
         self._tmp_dir.mkdir(parents=True, exist_ok=True)
+        sandboxed = sandbox.bubblewrap() is not None
+        opt = sandbox.OPT if sandboxed else str(opt_dir or "/nonexistent-opt")
         minor = runtime_env.interpreter.version[1]
-        python_path = [f"{sandbox.OPT}/python/lib/python3.{minor}/site-packages", f"{sandbox.OPT}/python"]
-        if sandbox.bubblewrap() is None:
-            python_path = [p.replace(sandbox.OPT, str(opt_dir or "/nonexistent-opt")) for p in python_path]
+        # Lambda's defaults, which a function may set itself; then its own variables; then the reserved ones.
+        env = {"PATH": f"/usr/local/bin:/usr/bin:/bin:{opt}/bin", "LD_LIBRARY_PATH": f"{opt}/lib",
+               "LANG": "en_US.UTF-8", "TZ": ":UTC"}
+        env.update(self.service.function_environment(function, config, self.stream))
+        python_path = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        python_path += [f"{opt}/python/lib/python3.{minor}/site-packages", f"{opt}/python"]
         python_path += [str(p) for p in substitutes]
-        env = self.service.function_environment(function, config, self.stream)
         env.update({
             "AWS_LAMBDA_RUNTIME_API": self._api.address,
             "_HANDLER": config.handler,
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
             "LAMBDA_RUNTIME_DIR": str(runtime_env.site_packages),
             "PYTHONPATH": os.pathsep.join(python_path),
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "PYTHONDONTWRITEBYTECODE": "1",
         })
-        read_fd, write_fd = os.pipe()
-        env["_LAMBDA_TELEMETRY_LOG_FD"] = str(write_fd)
         argv = [str(runtime_env.python), "-m", "awslambdaric", config.handler]
         read_only = [Path(runtime_env.interpreter.prefix), runtime_env.venv]
         argv, env, cwd = sandbox.command(
@@ -143,11 +153,18 @@ class ExecutionEnvironment:
         self._init_lines += [f"EMULATOR NOTE: {note}" for note in ([runtime_env.note] if runtime_env.note else []) + notes]
         for note in notes + ([runtime_env.note] if runtime_env.note else []):
             self.service.say_once(note)
-        self._process = subprocess.Popen(
-            argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(write_fd,), start_new_session=True,
-        )
-        os.close(write_fd)
+        read_fd, write_fd = os.pipe()
+        env["_LAMBDA_TELEMETRY_LOG_FD"] = str(write_fd)
+        try:
+            self._process = SPAWNER.popen(
+                argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(write_fd,), start_new_session=True,
+            )
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
         self._reader = threading.Thread(target=self._read_output, args=(self._process.stdout, read_fd),
                                         daemon=True, name=f"lambda-log-{self.id[:8]}")
         self._reader.start()
@@ -163,7 +180,10 @@ class ExecutionEnvironment:
         if self.init_ms is None:
             self.init_ms = (time.monotonic() - self._started) * 1000
         if self._api.init_error is not None:
-            self._process.wait(timeout=5)
+            try:
+                self._process.wait(timeout=5)  # awslambdaric exits after reporting; a stray thread may hold it
+            except subprocess.TimeoutExpired:
+                self._kill()
             return dict(self._api.init_error, errorType=self._api.init_error_type
                         or self._api.init_error.get("errorType", "Runtime.Unknown"))
         if not self._api.initialised.is_set():
@@ -177,15 +197,14 @@ class ExecutionEnvironment:
 
     def invoke(self, request_id: str, payload: bytes, trace_id: str) -> Outcome:
         config = self.config
-        self.busy = True
         lines = self._current_lines = [f"START RequestId: {request_id} Version: $LATEST"]
         self._write([lines[0]])
-        invocation_started = time.monotonic()
-        deadline = invocation_started + config.timeout
         init_error = None
         if not self._api.initialised.is_set() or self._api.init_error is not None:
-            init_error = self.wait_for_init(deadline if config.timeout > INIT_LIMIT_SECONDS
-                                            else self._started + INIT_LIMIT_SECONDS)
+            # INIT has a limit of its own (10 s); past it, Lambda gives it the function's timeout once more
+            init_error = self.wait_for_init(self._started + max(INIT_LIMIT_SECONDS, config.timeout))
+        invocation_started = time.monotonic()  # the timeout counts the invoke phase only, as on Lambda
+        deadline = invocation_started + config.timeout
         invocation = Invocation(request_id, payload, config.function_arn, int((time.time() + config.timeout) * 1000),
                                 trace_id)
         timed_out = out_of_memory = False
@@ -242,7 +261,6 @@ class ExecutionEnvironment:
             report += f"\tStatus: {status}" + (f"\tError Type: {error_type}" if status == "error" else "")
         self._write(tail + [f"END RequestId: {request_id}", report])
         self._current_lines = None
-        self.busy = False
         self.last_used = time.monotonic()
         ok = error_type is None
         body = invocation.response if ok else json.dumps(payload_out).encode()
@@ -345,6 +363,42 @@ class ExecutionEnvironment:
             self._drained.clear()
             self._drain.set()
             self._drained.wait(2.0)
+
+
+class _Spawner:
+    """Starts every environment's process from one thread that lives as long as the emulator.
+
+    Each process asks the kernel to kill it when its parent goes (PR_SET_PDEATHSIG), so that an
+    emulator killed outright leaves no function running. Linux ties that to the *thread* that
+    started the process, hence this one long-lived thread instead of the short-lived request ones.
+    """
+
+    def __init__(self):
+        self._queue: "queue.Queue" = queue.Queue()
+        threading.Thread(target=self._run, daemon=True, name="lambda-spawner").start()
+
+    def _run(self) -> None:
+        while True:
+            start, future = self._queue.get()
+            try:
+                future.set_result(start())
+            except BaseException as error:
+                future.set_exception(error)
+
+    def popen(self, *args, **kwargs) -> subprocess.Popen:
+        future: Future = Future()
+        self._queue.put((lambda: subprocess.Popen(*args, preexec_fn=_die_with_parent, **kwargs), future))
+        return future.result()
+
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+SPAWNER = _Spawner()
 
 
 def _frames(buffer: bytes) -> tuple[list[str], bytes]:

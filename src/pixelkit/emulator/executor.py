@@ -51,8 +51,8 @@ RESERVED_VARIABLES = {
 }
 
 
-class LambdaError(Exception):
-    """An error of Lambda's API, raised inside moto so that it answers as Lambda would."""
+class Throttled(Exception):
+    """The function's reserved concurrency is in use: a synchronous call gets 429, an event waits."""
 
 
 def _rest_error(code: str, message: str, status: int = 400):
@@ -98,15 +98,35 @@ class LocalLambdaExecutor:
         update_code = LambdaFunction.update_function_code
         update_configuration = LambdaFunction.update_configuration
 
+        publish_layer = LambdaBackend.publish_layer_version
+
         def checked_create_function(backend, spec):
             _check_spec(spec, "CreateFunction")
             function = create_function(backend, spec)
             function.dead_letter_target = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
+            try:  # code from S3 and layers count too, once moto has fetched them
+                _check_unzipped(function)
+            except Exception:
+                backend.delete_function(function.function_name)
+                raise
             return function
 
         def checked_update_code(function, spec):
             _check_spec({"Code": spec}, "UpdateFunctionCode")
-            return update_code(function, spec)
+            before = (function.code_bytes, function.code_size, function.code_sha_256, dict(function.code))
+            result = update_code(function, spec)
+            try:
+                _check_unzipped(function)
+            except Exception:
+                function.code_bytes, function.code_size, function.code_sha_256, function.code = before
+                raise
+            return result
+
+        def checked_publish_layer(backend, spec):
+            content = spec.get("Content") or {}
+            if content.get("ZipFile"):
+                _check_spec({"Code": {"ZipFile": content["ZipFile"]}}, "PublishLayerVersion")
+            return publish_layer(backend, spec)
 
         def checked_update_configuration(function, spec):
             _check_spec(spec, "UpdateFunctionConfiguration")
@@ -116,6 +136,7 @@ class LocalLambdaExecutor:
 
         LambdaFunction.invoke = invoke
         LambdaBackend.create_function = checked_create_function
+        LambdaBackend.publish_layer_version = checked_publish_layer
         LambdaFunction.update_function_code = checked_update_code
         LambdaFunction.update_configuration = checked_update_configuration
         s3_events.install(self)
@@ -140,8 +161,10 @@ class LocalLambdaExecutor:
                                                trace_id=s3_events.new_trace(function.function_arn)[0],
                                                description="an Event invocation"))
             return b""
-        outcome = self.run(function, payload, str(uuid.uuid4()), s3_events.new_trace(function.function_arn)[0],
-                           wait=False)
+        try:
+            outcome = self.run(function, payload, str(uuid.uuid4()), s3_events.new_trace(function.function_arn)[0])
+        except Throttled:
+            raise _rest_error("TooManyRequestsException", "Rate Exceeded.", 429) from None
         response_headers["x-amz-executed-version"] = "$LATEST"
         if not outcome.ok:
             response_headers["x-amz-function-error"] = "Unhandled"
@@ -152,44 +175,51 @@ class LocalLambdaExecutor:
 
     # Running: environments, concurrency ------------------------------------------------------
 
-    def run(self, function, payload: bytes, request_id: str, trace_id: str | None, wait: bool) -> Outcome:
-        environment = self._acquire(function, wait)
+    def run(self, function, payload: bytes, request_id: str, trace_id: str | None) -> Outcome:
+        """One invocation in an environment of the function; ``Throttled`` past its reserved concurrency."""
+        environment = self._acquire(function)
         try:
             return environment.invoke(request_id, payload, trace_id or s3_events.new_trace(function.function_arn)[0])
         finally:
             self._release(environment)
 
-    def _acquire(self, function, wait: bool) -> ExecutionEnvironment:
+    def _acquire(self, function) -> ExecutionEnvironment:
         config = FunctionConfig.of(function)
-        with self._cond:
-            while True:
+        while True:
+            victims: list[tuple[ExecutionEnvironment, str]] = []
+            chosen = None
+            with self._cond:
                 if self._stopped.is_set():
                     raise _rest_error("ServiceException", "The emulator is shutting down.", 500)
                 mine = [e for e in self._environments if e.config.function_arn == config.function_arn and not e.dead]
-                for stale in [e for e in mine if not e.busy and e.config != config]:
-                    stale.retire("its function changed")
-                mine = [e for e in mine if not e.dead]
+                victims += [(e, "its function changed") for e in mine if not e.busy and e.config != config]
+                mine = [e for e in mine if e.busy or e.config == config]
                 reserved = function.reserved_concurrency
                 busy = sum(1 for e in mine if e.busy) + self._starting.get(config.function_arn, 0)
                 if reserved is not None and busy >= int(reserved):
-                    if not wait:
-                        raise _rest_error("TooManyRequestsException", "Rate Exceeded.", 429)
-                    self._cond.wait(0.5)
-                    continue
-                idle = [e for e in mine if not e.busy and e.config == config]
+                    raise Throttled()
+                idle = [e for e in mine if not e.busy]
+                live = [e for e in self._environments if not e.dead and e not in [v for v, _ in victims]]
                 if idle and not self.cold:
-                    environment = max(idle, key=lambda e: e.last_used)
-                    environment.busy = True
-                    return environment
-                live = len([e for e in self._environments if not e.dead]) + sum(self._starting.values())
-                if live >= self.max_environments:
-                    spare = [e for e in self._environments if not e.busy and not e.dead]
+                    chosen = max(idle, key=lambda e: e.last_used)
+                    chosen.busy = True
+                elif len(live) + sum(self._starting.values()) >= self.max_environments:
+                    spare = [e for e in live if not e.busy]
                     if spare:
-                        min(spare, key=lambda e: e.last_used).retire("room for another function")
+                        victims.append((min(spare, key=lambda e: e.last_used), "room for another function"))
+                    elif not victims:
+                        self._cond.wait(0.5)
                         continue
-                    self._cond.wait(0.5)
-                    continue
-                self._starting[config.function_arn] = self._starting.get(config.function_arn, 0) + 1
+                else:
+                    self._starting[config.function_arn] = self._starting.get(config.function_arn, 0) + 1
+                    chosen = "start"
+                for victim, _ in victims:
+                    victim.busy = True  # nobody takes it while it is retired, outside the lock
+            for victim, reason in victims:
+                victim.retire(reason)
+            if isinstance(chosen, ExecutionEnvironment):
+                return chosen
+            if chosen == "start":
                 break
         try:
             environment = ExecutionEnvironment(self, function, config)
@@ -236,7 +266,7 @@ class LocalLambdaExecutor:
 
     def function_environment(self, function, config: FunctionConfig, stream: str) -> dict[str, str]:
         """Lambda's variables and the function's own; nothing of the emulator's environment."""
-        env = {k: v for k, v in config.variables if k not in RESERVED_VARIABLES}
+        env = {k: v for k, v in config.variables if k not in RESERVED_VARIABLES}  # PATH, LANG... may be the function's
         env.update({
             "AWS_LAMBDA_FUNCTION_NAME": config.function_name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
@@ -346,6 +376,19 @@ def _check_spec(spec: dict, operation: str) -> None:
             deployment_packages.check_package(zip_bytes, operation)
         except deployment_packages.PackageRefused as refused:
             raise _rest_error(refused.code, refused.message, refused.status)
+
+
+def _check_unzipped(function) -> None:
+    """Lambda's 250 MB limit on the function's code and its layers, unzipped, together."""
+    from moto.awslambda.utils import get_backend
+
+    backend = get_backend(function.account_id, function.region)
+    layers = [backend.layers_versions_by_arn(layer["Arn"]) for layer in function.layers or []]
+    layer_bytes = sum(deployment_packages.unzipped_size(layer.code_bytes) for layer in layers if layer is not None)
+    try:
+        deployment_packages.check_package(b"", "", deployment_packages.unzipped_size(function.code_bytes) + layer_bytes)
+    except deployment_packages.PackageRefused as refused:
+        raise _rest_error(refused.code, refused.message, refused.status)
 
 
 def clean_stale_scratch() -> None:

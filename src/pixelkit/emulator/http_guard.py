@@ -49,6 +49,9 @@ class LoopbackOnly:
         if not self._host_ok(host):
             return self._refuse(start_response, f"Host {host!r}", "it is not addressed to this emulator by its "
                                 "loopback name (a web page using DNS rebinding would look like this)")
+        if environ.get("HTTP_SEC_FETCH_SITE", "same-origin") not in ("same-origin", "none"):
+            return self._refuse(start_response, "Sec-Fetch-Site " + repr(environ["HTTP_SEC_FETCH_SITE"]),
+                                "a browser sent it for a page of another site")
         if not self._origin_ok(origin):
             return self._refuse(start_response, f"Origin {origin!r}", "it comes from a web page of another "
                                 "origin; the emulator does not answer web pages")

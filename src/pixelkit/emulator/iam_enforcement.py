@@ -128,7 +128,7 @@ def authorize(principal: Principal, action: str, resource: str, context: dict | 
     context = {
         "aws:PrincipalArn": principal.role_arn or principal.arn,
         "aws:PrincipalAccount": principal.account_id,
-        "aws:SecureTransport": "false",
+        "aws:SecureTransport": "true",  # on AWS the SDK always uses HTTPS; the emulator's plain HTTP stays local
         **(context or {}),
     }
     policies = principal.policies()
@@ -411,8 +411,8 @@ def install(emulator=None, enforce_learner: bool = False) -> None:
 
 def _serve_usage(emulator) -> None:
     """``GET /_pixelkit/iam/used`` on the emulator's own server, before moto's routing."""
-    server = emulator._server
-    app = server.app
+    guard = emulator._server.app  # http_guard.LoopbackOnly: this route stays behind it, like every other
+    app = guard.app
 
     def with_usage(environ, start_response):
         if environ.get("PATH_INFO") == USED_PATH and environ.get("REQUEST_METHOD") == "GET":
@@ -421,7 +421,7 @@ def _serve_usage(emulator) -> None:
             return [body]
         return app(environ, start_response)
 
-    server.app = with_usage
+    guard.app = with_usage
 
 
 def lambda_may_assume(trust_policy) -> bool:

@@ -96,7 +96,7 @@ def _applies(statement: dict, action: str, resource: str, context: dict) -> bool
     elif "NotResource" in statement:
         if any(_matches(p, resource) for p in _listed(statement["NotResource"])):
             return False
-    return conditions_hold(statement.get("Condition") or {}, context)
+    return conditions_hold(statement.get("Condition") or {}, context, statement.get("Effect") == "Deny")
 
 
 def _listed(value) -> list[str]:
@@ -148,16 +148,22 @@ OPERATORS = {
 NEGATED = {"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals", "ArnNotLike", "NumericNotEquals"}
 
 
-def conditions_hold(block: dict, context: dict) -> bool:
-    """Every operator, every key in it: true. A key missing from the request fails it (except ...IfExists, Null)."""
+def conditions_hold(block: dict, context: dict, deny: bool = False) -> bool:
+    """Every operator, every key in it: true. A key missing from the request fails a positive operator
+    (except ...IfExists and Null) and satisfies a negated one, as AWS documents
+    (reference_policies_elements_condition_operators)."""
     for operator, keys in block.items():
         for key, expected in keys.items():
-            if not _condition_holds(operator, key.lower(), _listed(expected) if not isinstance(expected, bool) else [str(expected)], context):
+            values = _listed(expected) if not isinstance(expected, bool) else [str(expected)]
+            if not _condition_holds(operator, key.lower(), values, context, deny):
                 return False
     return True
 
 
-def _condition_holds(operator: str, key: str, expected: list, context: dict) -> bool:
+_UNKNOWN_SAID: set[str] = set()
+
+
+def _condition_holds(operator: str, key: str, expected: list, context: dict, deny: bool = False) -> bool:
     quantifier, _, name = operator.rpartition(":")
     if_exists = name.endswith("IfExists")
     name = name.removesuffix("IfExists")
@@ -165,11 +171,20 @@ def _condition_holds(operator: str, key: str, expected: list, context: dict) -> 
     actual_values = None if actual is None else _listed(actual) if not isinstance(actual, bool) else [str(actual).lower()]
     if name == "Null":  # "true": the key must be absent
         return (actual_values is None) == (str(expected[0]).lower() == "true")
+    if name not in OPERATORS:
+        # An operator this emulator does not evaluate (IpAddress, Date...): a Deny still denies, an Allow
+        # grants nothing, so that the emulator is never more permissive than AWS. Said once.
+        if operator not in _UNKNOWN_SAID:
+            _UNKNOWN_SAID.add(operator)
+            import logging
+
+            logging.getLogger("pixelkit.emulator").warning(
+                "IAM condition operator %s is not evaluated by this emulator: a Deny with it applies, an Allow "
+                "with it grants nothing", operator)
+        return deny
     if actual_values is None:
-        return if_exists or (quantifier == "ForAllValues")
-    test = OPERATORS.get(name)
-    if test is None:
-        return False  # an operator this emulator does not know grants nothing (and denies nothing)
+        return if_exists or quantifier == "ForAllValues" or name in NEGATED
+    test = OPERATORS[name]
     expected = [str(e) for e in expected]
 
     def one(value: str) -> bool:

@@ -75,6 +75,9 @@ class RuntimeAPI:
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
             def _host_ok(self) -> bool:
+                """Only the runtime, by its loopback address; never a web page (Origin, Sec-Fetch-*)."""
+                if self.headers.get("Origin") is not None or self.headers.get("Sec-Fetch-Site") is not None:
+                    return False
                 return self.headers.get("Host", "") in api.hosts
 
             def do_GET(self):
@@ -100,6 +103,8 @@ class RuntimeAPI:
                 path = self.path
                 error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
                 if path == f"{PREFIX}/init/error":
+                    if api.initialised.is_set():  # INIT is over: only the runtime's own first words count
+                        return self._answer(403, b'{"errorMessage":"INIT is over","errorType":"InvalidStateTransition"}')
                     api.init_error, api.init_error_type = _json(body), error_type
                     api.initialised.set()
                     return self._answer(202, b'{"status":"OK"}')

@@ -63,8 +63,8 @@ def command(argv: list[str], *, code_dir: Path, opt_dir: Path | None, tmp_dir: P
     if bwrap is None:
         env = dict(env, LAMBDA_TASK_ROOT=str(code_dir), TMPDIR=str(tmp_dir))
         return argv, env, str(code_dir)
-    # No --die-with-parent: Linux ties it to the thread that started the process, a short-lived request thread.
-    args = [bwrap, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--new-session",
+    # --die-with-parent: environments are started from one long-lived thread (environments._Spawner).
+    args = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--new-session",
             "--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     for path in _SYSTEM_READ_ONLY:
         if os.path.exists(path):
