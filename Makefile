@@ -87,8 +87,7 @@ test: $(TESTS)
 	$(BIN)/python -m pytest
 
 emulator: $(KIT)
-	$(BIN)/pixelkit emulator $(if $(filter-out 0,$(LENIENT)),--lenient) $(if $(filter-out 0,$(ENFORCE_LEARNER)),--enforce-learner) \
-		$(if $(filter-out 0,$(COLD)),--cold) $(if $(MAX_ENVIRONMENTS),--max-environments $(MAX_ENVIRONMENTS))
+	$(BIN)/pixelkit emulator $(strip $(if $(filter-out 0,$(LENIENT)),--lenient) $(if $(filter-out 0,$(ENFORCE_LEARNER)),--enforce-learner) $(if $(filter-out 0,$(COLD)),--cold) $(if $(MAX_ENVIRONMENTS),--max-environments $(MAX_ENVIRONMENTS)))
 
 runtimes: $(KIT)
 	$(BIN)/pixelkit runtimes list

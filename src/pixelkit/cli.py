@@ -98,6 +98,7 @@ def _cleanup(ws: Workshop, args) -> None:
 
 
 def _status(ws: Workshop, args) -> None:
+    ws.calls.echo = bool(args.verbose)  # an answer, not a lesson: its many list calls only with -v
     state = ws.state
     print(f"Target: {ws.target.describe()}" + (f", student {ws.student}" if ws.student else ""))
     found = steps.inventory(ws)

@@ -16,7 +16,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from pixelkit import package as packaging
-from pixelkit import pipeline, steps
+from pixelkit import invocations, pipeline, steps
 from pixelkit.aws import functions
 from pixelkit.aws.errors import error_code, error_message
 from pixelkit.paths import IMAGES_DIR, output_dir
@@ -44,20 +44,21 @@ class Symptom:
         return any(line.startswith("REPORT ") for line in self.log_lines)
 
 
-def lines_of_upload(lines: list[str], key: str) -> list[str]:
-    """The invocations whose event names ``key``, START to REPORT; all lines if none names it (an init error)."""
-    ids = {line.split("\t")[2] for line in lines
-           if "Received event: " in line and json.dumps(key)[1:-1] in line and line.count("\t") >= 3}
-    if not ids:
-        return lines
-    kept, inside = [], set()
-    for line in lines:
-        starts = [i for i in ids if line.startswith(f"START RequestId: {i}")]
-        inside |= set(starts)
-        if inside or any(i in line for i in ids):
-            kept.append(line)
-        inside -= {i for i in ids if line.startswith(f"REPORT RequestId: {i}")}
-    return kept
+def lines_of_upload(events: list[dict], key: str) -> list[str]:
+    """The invocations of the upload of ``key``, START to REPORT, each read in its own log stream.
+
+    An environment runs one invocation at a time, so a stream's lines from a START to its REPORT are
+    one invocation's, even while another environment retries an earlier upload. With no invocation
+    naming ``key`` (an init error stops the function before it logs its event), the ones that name no
+    upload at all.
+    """
+    attempts = invocations.parse_attempts(events)
+    mine = [a for a in attempts if a.mentions(key)]
+    ids = {a.request_id for a in mine}
+    mine = [a for a in attempts if a in mine or (a.request_id in ids and "Received event: " not in a.text)]
+    if not mine:
+        mine = [a for a in attempts if "Received event: " not in a.text]
+    return [line for attempt in mine for line in attempt.lines]
 
 
 def aws_answer(call, **params) -> str:
@@ -80,7 +81,7 @@ def try_upload(ws: Workshop, picture: Path = PORTRAIT, key: str | None = None, w
     symptom = Symptom(key, wanted=len(pipeline.grids()))
     named = json.dumps(key)[1:-1]
     while True:
-        symptom.log_lines = lines_of_upload(pipeline.function_log(ws, since_ms), key)
+        symptom.log_lines = lines_of_upload(pipeline.function_log_events(ws, since_ms), key)
         ours = any("Received event: " in line and named in line for line in symptom.log_lines)
         init_failed = any("[ERROR] Runtime." in line for line in symptom.log_lines)
         if (symptom.ran and (ours or init_failed)) or time.monotonic() > deadline:

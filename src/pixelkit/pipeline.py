@@ -327,7 +327,8 @@ def run_pipeline_test(
             if not keep_going:
                 raise
             upload.problem = str(error)
-            logger.info("  %s: no pictures: %s", upload.key, upload.problem.splitlines()[0].strip())
+            said = " ".join(line.strip() for line in upload.problem.splitlines()[:2])  # the reason is on line 2
+            logger.info("  %s: no pictures: %s", upload.key, said)
             continue
         upload.outputs = download(ws, keys, out_dir)
         logger.info("  %s: %d pictures downloaded to %s", upload.key, len(keys), out_dir)
