@@ -503,3 +503,22 @@ def test_ctrl_c_during_make_demo_ends_in_interrupted_and_stops_its_emulator(tmp_
     from pixelkit.target import emulator_is_listening
 
     assert not emulator_is_listening(f"http://127.0.0.1:{port}")
+
+
+def test_an_init_error_written_before_start_belongs_to_that_attempt():
+    """As on AWS, what INIT wrote comes before START; a tail of an earlier invocation does not count."""
+    from pixelkit.invocations import parse_attempts
+
+    def event(message):
+        return {"message": message, "logStreamName": "2026/01/01/[$LATEST]abc"}
+
+    attempts = parse_attempts([event(m) for m in (
+        "an earlier invocation's line", "END RequestId: 0", "REPORT RequestId: 0",
+        "INIT_START Runtime Version: python:3.13",
+        "[ERROR] Runtime.ImportModuleError: Unable to import module 'lambda_function': No module named 'PIL'",
+        "INIT_REPORT Init Duration: 12.00 ms\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError",
+        "START RequestId: 1 Version: $LATEST", "END RequestId: 1", "REPORT RequestId: 1\tStatus: error")])
+    [attempt] = attempts
+    assert attempt.failed and "No module named 'PIL'" in attempt.error
+    assert attempt.cause().startswith("the function could not start: Runtime.ImportModuleError")
+    assert "an earlier invocation's line" not in attempt.text

@@ -146,18 +146,23 @@ def parse_attempts(events: list[dict]) -> list[Attempt]:
     """
     current: dict[str, Attempt] = {}
     attempts: list[Attempt] = []
+    init_lines: dict[str, list[str]] = {}  # what INIT wrote before the first START: an init error is there
     for event in events:
         stream = event.get("logStreamName", "")
         message = event["message"].rstrip("\n")
         started = START.match(message)
         if started:
-            attempt = Attempt(started.group(1), stream, [message])
+            attempt = Attempt(started.group(1), stream, [*init_lines.pop(stream, []), message])
             current[stream] = attempt
             attempts.append(attempt)
             continue
         attempt = current.get(stream)
         if attempt is None:
-            continue  # the tail of an invocation that started before the window
+            if REPORT.match(message) or END.match(message):
+                init_lines.pop(stream, None)  # those lines were the tail of an invocation begun before the window
+            else:
+                init_lines.setdefault(stream, []).append(message)  # INIT's, or such a tail
+            continue
         attempt.lines.append(message)
         if REPORT.match(message):
             attempt.finished = True

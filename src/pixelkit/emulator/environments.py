@@ -197,12 +197,16 @@ class ExecutionEnvironment:
 
     def invoke(self, request_id: str, payload: bytes, trace_id: str) -> Outcome:
         config = self.config
-        lines = self._current_lines = [f"START RequestId: {request_id} Version: $LATEST"]
-        self._write([lines[0]])
         init_error = None
         if not self._api.initialised.is_set() or self._api.init_error is not None:
             # INIT has a limit of its own (10 s); past it, Lambda gives it the function's timeout once more
             init_error = self.wait_for_init(self._started + max(INIT_LIMIT_SECONDS, config.timeout))
+            if init_error is not None:  # what INIT wrote comes first in the stream, then its report, as on AWS
+                self._drain_output()
+                self._write([f"INIT_REPORT Init Duration: {self.init_ms or 0:.2f} ms\tPhase: init\tStatus: error"
+                             f"\tError Type: {init_error.get('errorType', 'Runtime.Unknown')}"])
+        lines = self._current_lines = [f"START RequestId: {request_id} Version: $LATEST"]
+        self._write([lines[0]])
         invocation_started = time.monotonic()  # the timeout counts the invoke phase only, as on Lambda
         deadline = invocation_started + config.timeout
         invocation = Invocation(request_id, payload, config.function_arn, int((time.time() + config.timeout) * 1000),
