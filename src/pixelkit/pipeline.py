@@ -117,8 +117,16 @@ def function_log_events(ws: Workshop, since_ms: int = 0) -> list[dict]:
 
 
 def function_log(ws: Workshop, since_ms: int = 0) -> list[str]:
-    """The function's log lines since a time, as CloudWatch Logs holds them."""
-    return [event["message"].rstrip("\n") for event in function_log_events(ws, since_ms)]
+    """The function's log lines since a time, one log stream after the other, as the console shows a stream.
+
+    Each stream is one execution environment, which runs one invocation at a time, so its START ...
+    REPORT blocks stay whole; interleaved by time (as the log group's view shows them), two
+    environments' invocations would mix line by line.
+    """
+    streams: dict[str, list[str]] = {}
+    for event in function_log_events(ws, since_ms):  # oldest first: streams in the order they began
+        streams.setdefault(event.get("logStreamName", ""), []).append(event["message"].rstrip("\n"))
+    return [line for lines in streams.values() for line in lines]
 
 
 def check_ready_for_uploads(ws: Workshop) -> None:
