@@ -91,7 +91,7 @@ class AsyncInvocations:
         if function is None:
             logger.warning("lambda %s: event %s dropped, the function no longer exists", name, event.description or event.request_id)
             return
-        retries, max_age, destination_config = _invoke_config(function)
+        retries, max_age, destination_config = invoke_config(function)
         if time.time() - event.received > max_age:
             logger.warning("lambda %s: event %s dropped, older than MaximumEventAgeInSeconds=%d", name,
                            event.description or event.request_id, max_age)
@@ -184,7 +184,7 @@ class AsyncInvocations:
                 f"(emulator stopped after {e.attempts} attempt(s))" for e in left]
 
 
-def _invoke_config(function) -> tuple[int, int, dict | None]:
+def invoke_config(function) -> tuple[int, int, dict | None]:
     configs = getattr(function, "event_invoke_config", None) or []
     config = configs[0].config if configs else {}
     retries = config.get("MaximumRetryAttempts", DEFAULT_RETRIES)

@@ -12,6 +12,7 @@ function's log says so.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 import tempfile
@@ -48,12 +49,17 @@ def unzipped_size(zip_bytes: bytes) -> int:
                              "Could not unzip uploaded file. Please check your file, then try to upload again.") from error
 
 
-def check_package(zip_bytes: bytes, operation: str, layer_sizes: int = 0) -> None:
+def check_package(zip_bytes: bytes, operation: str) -> None:
     """Refuse what Lambda refuses, with its messages, before a byte is written to disk."""
     if len(zip_bytes) > ZIPPED_LIMIT:
         raise PackageRefused("RequestEntityTooLargeException",
                              f"Request must be smaller than {REQUEST_LIMIT} bytes for the {operation} operation", 413)
-    if (unzipped_size(zip_bytes) if zip_bytes else 0) + layer_sizes > UNZIPPED_LIMIT:
+    check_unzipped(unzipped_size(zip_bytes))
+
+
+def check_unzipped(total: int) -> None:
+    """Lambda's limit on a function's code and layers, unzipped, together."""
+    if total > UNZIPPED_LIMIT:
         raise PackageRefused("InvalidParameterValueException",
                              f"Unzipped size must be smaller than {UNZIPPED_LIMIT} bytes")
 
@@ -80,6 +86,19 @@ class CodeStore:
         substitutes = [Path(line.split("\t", 1)[1]) for line in lines if line.startswith("SUBSTITUTE\t")]
         notes = [line for line in lines if not line.startswith("SUBSTITUTE\t")]
         return target, substitutes, notes
+
+
+    def unpack_layers(self, arns: list[str], layers: list[bytes]) -> Path:
+        """The layers, in their order, unpacked into one folder: what the function sees at /opt."""
+        target = self.root / ("opt-" + hashlib.sha256("|".join(arns).encode()).hexdigest()[:16])
+        with self._lock:
+            if not target.exists():
+                staging = Path(tempfile.mkdtemp(dir=self.root))
+                for zip_bytes in layers:
+                    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+                        archive.extractall(staging)  # keeps every entry inside staging
+                staging.rename(target)
+        return target
 
 
 def _extract(zip_bytes: bytes, target: Path, environment: runtimes.RuntimeEnvironment, architecture: str) -> list[str]:

@@ -21,6 +21,7 @@ import math
 import os
 import queue
 import selectors
+import shutil
 import signal
 import struct
 import subprocess
@@ -103,6 +104,7 @@ class ExecutionEnvironment:
         self._drain = threading.Event()
         self._drained = threading.Event()
         self._tmp_dir = service.scratch_root / f"tmp-{self.id}"
+        self._tmp_checked = 0.0  # when an unsandboxed /tmp was last measured
         self._start(function)
 
     # Start and INIT ----------------------------------------------------------------------
@@ -112,8 +114,6 @@ class ExecutionEnvironment:
             self._launch(function)
         except BaseException:
             self._api.close()
-            import shutil
-
             shutil.rmtree(self._tmp_dir, ignore_errors=True)
             raise
 
@@ -123,7 +123,7 @@ class ExecutionEnvironment:
         code_dir, substitutes, notes = self.service.code_store.unpack(
             config.code_sha256.replace("/", "_").replace("+", "-")[:22], function.code_bytes, runtime_env,
             config.architecture)
-        opt_dir = self.service.layers_dir(function, runtime_env, config.architecture)
+        opt_dir = self.service.layers_dir(function)
         self._tmp_dir.mkdir(parents=True, exist_ok=True)
         sandboxed = sandbox.bubblewrap() is not None
         opt = sandbox.OPT if sandboxed else str(opt_dir or "/nonexistent-opt")
@@ -205,8 +205,8 @@ class ExecutionEnvironment:
                 self._drain_output()
                 self._write([f"INIT_REPORT Init Duration: {self.init_ms or 0:.2f} ms\tPhase: init\tStatus: error"
                              f"\tError Type: {init_error.get('errorType', 'Runtime.Unknown')}"])
-        lines = self._current_lines = [f"START RequestId: {request_id} Version: $LATEST"]
-        self._write([lines[0]])
+        lines = self._current_lines = []  # _write collects the invocation's lines here, for the log tail
+        self._write([f"START RequestId: {request_id} Version: $LATEST"])
         invocation_started = time.monotonic()  # the timeout counts the invoke phase only, as on Lambda
         deadline = invocation_started + config.timeout
         invocation = Invocation(request_id, payload, config.function_arn, int((time.time() + config.timeout) * 1000),
@@ -292,7 +292,7 @@ class ExecutionEnvironment:
 
     def _tmp_over_limit(self) -> bool:
         now = time.monotonic()
-        if now - getattr(self, "_tmp_checked", 0) < 0.5:
+        if now - self._tmp_checked < 0.5:
             return False
         self._tmp_checked = now
         return sandbox.tmp_usage(self._tmp_dir) > self.config.ephemeral_mb * 1024 * 1024
@@ -312,8 +312,6 @@ class ExecutionEnvironment:
         self._kill()
         self._api.close()
         self._drain.set()
-        import shutil
-
         shutil.rmtree(self._tmp_dir, ignore_errors=True)
         self.service.forget(self)
 
@@ -323,7 +321,7 @@ class ExecutionEnvironment:
         with self._log_lock:
             self.service.write_logs(self.config, self.stream, [line for line in lines if line])
             if self._current_lines is not None:
-                self._current_lines.extend(lines[1:] if lines and lines[0].startswith("START") else lines)
+                self._current_lines.extend(lines)
 
     def _read_output(self, stdout, telemetry_fd: int) -> None:
         """Stdout line by line (print), the telemetry fd frame by frame (logging, errors), into the stream."""

@@ -78,7 +78,6 @@ class LocalLambdaExecutor:
         self._starting: dict[str, int] = {}
         self._cond = threading.Condition()
         self._said: set[str] = set()
-        self._layers_lock = threading.Lock()
         self.async_queue = AsyncInvocations(self, self.max_environments,
                                             retry_delays if retry_delays is not None else (1.0, 2.0))
         self._stopped = threading.Event()
@@ -305,27 +304,12 @@ class LocalLambdaExecutor:
         stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
         self.write_logs(FunctionConfig.of(function), stream, lines)
 
-    def layers_dir(self, function, runtime_env, architecture: str) -> Path | None:
+    def layers_dir(self, function) -> Path | None:
+        """The function's layers unpacked (what it sees at /opt), or None when it has none."""
         arns = [layer["Arn"] for layer in function.layers or []]
         if not arns:
             return None
-        from moto.awslambda.utils import get_backend
-
-        target = self.scratch_root / ("opt-" + uuid.uuid5(uuid.NAMESPACE_URL, "|".join(arns)).hex)
-        with self._layers_lock:
-            if not target.exists():
-                staging = Path(tempfile.mkdtemp(dir=self.scratch_root))
-                backend = get_backend(function.account_id, function.region)
-                for arn in arns:
-                    layer = backend.layers_versions_by_arn(arn)
-                    if layer is not None:
-                        import io
-                        import zipfile
-
-                        with zipfile.ZipFile(io.BytesIO(layer.code_bytes)) as archive:
-                            archive.extractall(staging)
-                staging.rename(target)
-        return target
+        return self.code_store.unpack_layers(arns, [layer.code_bytes for layer in _layer_versions(function)])
 
     def find_function(self, arn: str, account_id: str, region: str):
         from moto.awslambda.utils import get_backend
@@ -378,15 +362,21 @@ def _check_spec(spec: dict, operation: str) -> None:
             raise _rest_error(refused.code, refused.message, refused.status)
 
 
-def _check_unzipped(function) -> None:
-    """Lambda's 250 MB limit on the function's code and its layers, unzipped, together."""
+def _layer_versions(function) -> list:
+    """moto's layer versions of the function's Layers (the ones it still has)."""
     from moto.awslambda.utils import get_backend
 
     backend = get_backend(function.account_id, function.region)
     layers = [backend.layers_versions_by_arn(layer["Arn"]) for layer in function.layers or []]
-    layer_bytes = sum(deployment_packages.unzipped_size(layer.code_bytes) for layer in layers if layer is not None)
+    return [layer for layer in layers if layer is not None]
+
+
+def _check_unzipped(function) -> None:
+    """Lambda's 250 MB limit on the function's code and its layers, unzipped, together."""
+    sizes = [deployment_packages.unzipped_size(function.code_bytes)]
+    sizes += [deployment_packages.unzipped_size(layer.code_bytes) for layer in _layer_versions(function)]
     try:
-        deployment_packages.check_package(b"", "", deployment_packages.unzipped_size(function.code_bytes) + layer_bytes)
+        deployment_packages.check_unzipped(sum(sizes))
     except deployment_packages.PackageRefused as refused:
         raise _rest_error(refused.code, refused.message, refused.status)
 

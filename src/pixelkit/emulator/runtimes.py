@@ -202,7 +202,6 @@ class RuntimeEnvironment:
 def runtime_environment(runtime: str, prepare: bool = True) -> RuntimeEnvironment:
     """The runtime environment of ``runtime``, made once (``pixelkit runtimes prepare`` does it ahead)."""
     interpreter, note = interpreter_for(runtime)
-    major, minor = interpreter.version
     venv = cache_dir() / "runtimes" / f"{runtime}-on-{interpreter.full_version}"
     environment = RuntimeEnvironment(runtime, interpreter, venv, note)
     with _LOCK:
@@ -223,6 +222,21 @@ def wheel_cache(interpreter: Interpreter) -> Path:
     return cache_dir() / "wheels" / f"runtime-cp{major}{minor}"
 
 
+def _install(environment: RuntimeEnvironment, requirements: list[str], *options: str) -> subprocess.CompletedProcess:
+    """pip install from the kept wheel cache, offline; fetching into the cache first only when it lacks them."""
+    wheels = wheel_cache(environment.interpreter)
+    offline = ("install", "--no-index", "--find-links", str(wheels), *options, *requirements)
+    done = _pip(environment, *offline)
+    if done.returncode != 0:
+        wheels.mkdir(parents=True, exist_ok=True)
+        fetched = _pip(environment, "download", "--dest", str(wheels), *[o for o in options if o == "--no-deps"],
+                       *requirements)
+        done = _pip(environment, *offline)
+        if fetched.returncode != 0:
+            done.stderr = fetched.stderr or done.stderr
+    return done
+
+
 def _make_venv(environment: RuntimeEnvironment) -> None:
     """A clean venv of the runtime's interpreter with awslambdaric and boto3: offline from the cache if it can."""
     logger.info("Preparing the %s runtime environment (on %s) in %s, once", environment.runtime,
@@ -230,19 +244,14 @@ def _make_venv(environment: RuntimeEnvironment) -> None:
     shutil.rmtree(environment.venv, ignore_errors=True)
     subprocess.run([environment.interpreter.path, "-m", "venv", str(environment.venv)], check=True,
                    capture_output=True)
-    wheels = wheel_cache(environment.interpreter)
-    installed = _pip(environment, "install", "--no-index", "--find-links", str(wheels), *RUNTIME_PACKAGES)
+    installed = _install(environment, RUNTIME_PACKAGES)
     if installed.returncode != 0:
-        wheels.mkdir(parents=True, exist_ok=True)
-        fetched = _pip(environment, "download", "--dest", str(wheels), *RUNTIME_PACKAGES)
-        installed = _pip(environment, "install", "--no-index", "--find-links", str(wheels), *RUNTIME_PACKAGES)
-        if fetched.returncode != 0 or installed.returncode != 0:
-            shutil.rmtree(environment.venv, ignore_errors=True)
-            raise RuntimeError(
-                f"could not prepare the {environment.runtime} runtime (awslambdaric and boto3 for "
-                f"{environment.interpreter.name}): connect to the network once and run `make runtimes`. "
-                f"pip said: {(fetched.stderr or installed.stderr).strip().splitlines()[-1:]}"
-            )
+        shutil.rmtree(environment.venv, ignore_errors=True)
+        raise RuntimeError(
+            f"could not prepare the {environment.runtime} runtime (awslambdaric and boto3 for "
+            f"{environment.interpreter.name}): connect to the network once and run `make runtimes`. "
+            f"pip said: {installed.stderr.strip().splitlines()[-1:]}"
+        )
     (environment.venv / ".ready").write_text(environment.interpreter.full_version)
 
 
@@ -256,16 +265,7 @@ def substitute(environment: RuntimeEnvironment, project: str, version: str) -> P
     with _LOCK:
         if (target / ".ready").exists():
             return target
-        wheels = wheel_cache(environment.interpreter)
-        requirement = f"{project}=={version}"
-        done = _pip(environment, "install", "--no-index", "--find-links", str(wheels), "--target", str(target),
-                    "--no-deps", requirement)
-        if done.returncode != 0:
-            wheels.mkdir(parents=True, exist_ok=True)
-            _pip(environment, "download", "--no-deps", "--dest", str(wheels), requirement)
-            done = _pip(environment, "install", "--no-index", "--find-links", str(wheels), "--target", str(target),
-                        "--no-deps", requirement)
-        if done.returncode != 0:
+        if _install(environment, [f"{project}=={version}"], "--target", str(target), "--no-deps").returncode != 0:
             shutil.rmtree(target, ignore_errors=True)
             return None
         (target / ".ready").touch()

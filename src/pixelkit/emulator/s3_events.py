@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 
-from pixelkit.emulator.async_invocations import AsyncEvent
+from pixelkit.emulator.async_invocations import AsyncEvent, invoke_config
 
 logger = logging.getLogger("pixelkit.emulator")
 
@@ -106,14 +106,9 @@ def deliver(service, account_id: str, event_body: dict, fn_arn: str, region: str
         logger.warning("lambda %s", message)
         service.write_logs_for(function, [f"EMULATOR NOTE: {message}"])
         service.async_queue.on_failure(function, event, "RecursiveInvocationDetected", None,
-                                       _destination_config(function))
+                                       invoke_config(function)[2])
         return
     service.async_queue.submit(event)
-
-
-def _destination_config(function):
-    configs = getattr(function, "event_invoke_config", None) or []
-    return configs[0].config.get("DestinationConfig") if configs else None
 
 
 def complete_event(event: dict, account_id: str) -> dict:

@@ -20,12 +20,10 @@ turns them off:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 
-from pixelkit.aws.functions import s3_may_invoke
 
 logger = logging.getLogger("pixelkit.emulator")
 
@@ -66,18 +64,13 @@ def install(role_propagation_seconds: float | None = None) -> None:
         return create_function(backend, spec)
 
     def strict_put_notification(backend, bucket_name, notification_config):
-        from moto.awslambda.utils import get_backend
+        from pixelkit.emulator.iam_enforcement import s3_may_invoke_function
 
         configs = (notification_config or {}).get("CloudFunctionConfiguration") or []
         for config in configs if isinstance(configs, list) else [configs]:
             arn = config.get("CloudFunction", "")
             parts = arn.split(":")
-            try:
-                policy = json.loads(get_backend(parts[4], parts[3]).get_policy(arn))
-                statements = json.loads(policy["Policy"])["Statement"]  # the backend answers in wire format
-            except Exception:
-                statements = []
-            if not s3_may_invoke(statements, bucket_name):
+            if len(parts) < 5 or not s3_may_invoke_function(parts[4], parts[3], arn, bucket_name):
                 logger.info("strict: trigger on %s refused: %s has not allowed S3 to invoke it", bucket_name, arn)
                 raise InvalidArgumentError(
                     "Unable to validate the following destination configurations", arn, "Permissions on the destination"
