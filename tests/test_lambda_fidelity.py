@@ -328,7 +328,7 @@ def test_reserved_concurrency_throttles_synchronous_calls(lab):
         try:
             results.append(lab.invoke(name, {"sleep": 3})[1])
         except ClientError as error:
-            results.append(error.response["Error"]["Code"])
+            results.append(f'{error.response["Error"]["Code"]}: {error.response.get("Reason")}')
 
     threads = [threading.Thread(target=call) for _ in range(2)]
     for thread in threads:
@@ -336,7 +336,7 @@ def test_reserved_concurrency_throttles_synchronous_calls(lab):
         time.sleep(0.5)
     for thread in threads:
         thread.join()
-    assert sorted(results) == ["TooManyRequestsException", "ok"]
+    assert sorted(results) == ["TooManyRequestsException: ReservedFunctionConcurrentInvocationLimitExceeded", "ok"]
 
 
 def test_oversized_packages_are_refused_before_they_are_unpacked(lab):

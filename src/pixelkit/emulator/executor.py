@@ -55,11 +55,14 @@ class Throttled(Exception):
     """The function's reserved concurrency is in use: a synchronous call gets 429, an event waits."""
 
 
-def _rest_error(code: str, message: str, status: int = 400):
+def _rest_error(code: str, message: str, status: int = 400, **fields: str):
+    """Lambda's error: its code, message and status, and the other members its API model gives it."""
     from moto.core.exceptions import JsonRESTError
 
     error = JsonRESTError(code, message)
     error.code = status
+    if fields:
+        error.description = json.dumps({"__type": code, "message": message, **fields})
     return error
 
 
@@ -163,7 +166,8 @@ class LocalLambdaExecutor:
         try:
             outcome = self.run(function, payload, str(uuid.uuid4()), s3_events.new_trace(function.function_arn)[0])
         except Throttled:
-            raise _rest_error("TooManyRequestsException", "Rate Exceeded.", 429) from None
+            raise _rest_error("TooManyRequestsException", "Rate Exceeded.", 429,
+                              Reason="ReservedFunctionConcurrentInvocationLimitExceeded", Type="User") from None
         response_headers["x-amz-executed-version"] = "$LATEST"
         if not outcome.ok:
             response_headers["x-amz-function-error"] = "Unhandled"
