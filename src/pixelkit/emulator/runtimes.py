@@ -249,8 +249,8 @@ def _make_venv(environment: RuntimeEnvironment) -> None:
         shutil.rmtree(environment.venv, ignore_errors=True)
         raise RuntimeError(
             f"could not prepare the {environment.runtime} runtime (awslambdaric and boto3 for "
-            f"{environment.interpreter.name}): connect to the network once and run `make runtimes`. "
-            f"pip said: {installed.stderr.strip().splitlines()[-1:]}"
+            f"{environment.interpreter.name}): connect to the network once and run `make prepare`. "
+            f"pip said: {(installed.stderr.strip().splitlines() or ['nothing'])[-1]}"
         )
     (environment.venv / ".ready").write_text(environment.interpreter.full_version)
 
