@@ -28,6 +28,8 @@ from pathlib import Path
 
 from packaging.tags import Tag, compatible_tags, cpython_tags
 
+from pixelkit.emulator import capabilities
+
 logger = logging.getLogger("pixelkit.emulator")
 
 # The Python runtimes Lambda supports for new functions (python3.9 was deprecated on 2025-12-15).
@@ -42,10 +44,21 @@ _LOCK = threading.Lock()
 
 
 def cache_dir() -> Path:
-    """Kept across `make clean` and fresh clones: ``PIXELKIT_CACHE_DIR``, else ~/.cache/pixelkit."""
-    base = os.environ.get("PIXELKIT_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pixelkit")
-    return Path(base)
+    """Kept across `make clean` and fresh clones: ``PIXELKIT_CACHE_DIR``, else this computer's user cache.
+
+    That is platformdirs' user cache folder (~/.cache/pixelkit on Linux, ~/Library/Caches/pixelkit
+    on macOS, %LOCALAPPDATA%\\pixelkit\\Cache on Windows); a ~/.cache/pixelkit made by an older kit
+    is still used where the platform's folder does not exist yet.
+    """
+    if os.environ.get("PIXELKIT_CACHE_DIR"):
+        return Path(os.environ["PIXELKIT_CACHE_DIR"])
+    import platformdirs
+
+    platform_dir = Path(platformdirs.user_cache_dir("pixelkit", appauthor=False))
+    legacy = Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")) / "pixelkit"
+    if not platform_dir.exists() and legacy.is_dir():
+        return legacy
+    return platform_dir
 
 
 class RuntimeRefused(ValueError):
@@ -112,26 +125,40 @@ class Interpreter:
     version: tuple[int, int]
     full_version: str
     prefix: str  # its installation, which a sandbox must let it read
+    scripts: str = "bin"  # where a venv it makes keeps its programs, relative to the venv (Scripts on Windows)
+    purelib: str = ""  # and its site-packages, relative to the venv
+    exe_suffix: str = ""  # ".exe" on Windows
 
     @property
     def name(self) -> str:
         return f"Python {self.full_version}"
 
 
+# What an interpreter says of itself: its version, its installation, and the layout of a venv it makes
+# (sysconfig's "venv" scheme where it has one, 3.11+; else its default scheme, which venv uses).
+_PROBE = """
+import json, sys, sysconfig
+scheme = "venv" if "venv" in sysconfig.get_scheme_names() else sysconfig.get_default_scheme()
+paths = {name: sysconfig.get_path(name, scheme, vars={"base": "@V@", "platbase": "@V@"}) for name in ("scripts", "purelib")}
+print(json.dumps([list(sys.version_info[:3]), getattr(sys, "_base_executable", sys.executable), sys.base_prefix,
+                  paths, sysconfig.get_config_var("EXE") or ""]))
+"""
+
+
 def _probe(path: str) -> Interpreter | None:
     try:
-        out = subprocess.run(
-            [path, "-c", "import sys, json; print(json.dumps([list(sys.version_info[:3]), getattr(sys, \"_base_executable\", sys.executable), sys.base_prefix]))"],
-            capture_output=True, text=True, timeout=20, env={"PATH": os.environ.get("PATH", "")},
-        )
-        (major, minor, micro), executable, prefix = json.loads(out.stdout)
-    except (OSError, ValueError, TypeError, subprocess.SubprocessError):
+        out = subprocess.run([path, "-c", _PROBE], capture_output=True, text=True, timeout=20,
+                             env={"PATH": os.environ.get("PATH", ""), "SYSTEMROOT": os.environ.get("SYSTEMROOT", "")})
+        (major, minor, micro), executable, prefix, paths, exe_suffix = json.loads(out.stdout)
+        scripts, purelib = (os.path.relpath(paths[name], "@V@") for name in ("scripts", "purelib"))
+    except (OSError, ValueError, TypeError, KeyError, subprocess.SubprocessError):
         return None
-    return Interpreter(executable or path, (major, minor), f"{major}.{minor}.{micro}", prefix)
+    return Interpreter(executable or path, (major, minor), f"{major}.{minor}.{micro}", prefix, scripts, purelib,
+                       exe_suffix)
 
 
 @functools.cache
-def interpreters() -> tuple[Interpreter, ...]:
+def _found_interpreters() -> tuple[Interpreter, ...]:
     """Every CPython 3.10+ this machine has: on PATH, pyenv's and uv's; ``PIXELKIT_PYTHONS`` overrides."""
     if os.environ.get("PIXELKIT_PYTHONS") is not None:
         candidates = [p for p in os.environ["PIXELKIT_PYTHONS"].split(os.pathsep) if p]
@@ -152,6 +179,11 @@ def interpreters() -> tuple[Interpreter, ...]:
         if interpreter and interpreter.version >= (3, 10) and interpreter.version not in found:
             found[interpreter.version] = interpreter
     return tuple(sorted(found.values(), key=lambda i: i.version))
+
+
+def interpreters() -> tuple[Interpreter, ...]:
+    """The interpreters found, less the versions ``PIXELKIT_WITHOUT`` hides (``python3.13``)."""
+    return tuple(i for i in _found_interpreters() if not capabilities.python_hidden(i.version))
 
 
 def interpreter_for(runtime: str) -> tuple[Interpreter, str | None]:
@@ -184,10 +216,12 @@ class RuntimeEnvironment:
 
     @property
     def python(self) -> Path:
-        return self.venv / "bin" / "python"
+        return self.venv / self.interpreter.scripts / f"python{self.interpreter.exe_suffix}"
 
     @property
     def site_packages(self) -> Path:
+        if self.interpreter.purelib:
+            return self.venv / self.interpreter.purelib
         major, minor = self.interpreter.version
         return self.venv / "lib" / f"python{major}.{minor}" / "site-packages"
 
