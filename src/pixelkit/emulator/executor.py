@@ -30,6 +30,8 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil
+
 from pixelkit.emulator import deployment_packages, runtimes, s3_events
 from pixelkit.emulator.async_invocations import AsyncEvent, AsyncInvocations
 from pixelkit.emulator.environments import ExecutionEnvironment, FunctionConfig, Outcome
@@ -75,7 +77,7 @@ class LocalLambdaExecutor:
         self.idle_seconds = idle_seconds
         clean_stale_scratch()
         self.scratch_root = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
-        (self.scratch_root / "pid").write_text(str(os.getpid()))
+        (self.scratch_root / "pid").write_text(f"{os.getpid()} {psutil.Process().create_time()}")
         self.code_store = deployment_packages.CodeStore(self.scratch_root)
         self._environments: list[ExecutionEnvironment] = []
         self._starting: dict[str, int] = {}
@@ -388,12 +390,15 @@ def _check_unzipped(function) -> None:
 def clean_stale_scratch() -> None:
     """Remove what an emulator killed before it could clean up left in the temp folder.
 
-    A folder is stale when the emulator named in its pid file no longer runs; one without a pid
-    file only when it is an hour old (another emulator may be starting right now).
+    A folder is stale when the emulator named in its pid file no longer runs (psutil: that pid
+    exists and started when the file says; never ``os.kill(pid, 0)``, which ends the process on
+    Windows); one without a pid file only when it is an hour old (another emulator may be starting
+    right now).
     """
     for folder in Path(tempfile.gettempdir()).glob(SCRATCH_PREFIX + "*"):
         try:
-            pid = int((folder / "pid").read_text())
+            pid, _, started = (folder / "pid").read_text().partition(" ")
+            owner = (int(pid), float(started) if started else None)
         except (OSError, ValueError):
             try:
                 if time.time() - folder.stat().st_mtime < STALE_WITHOUT_PID_SECONDS:
@@ -401,11 +406,17 @@ def clean_stale_scratch() -> None:
             except OSError:
                 continue
         else:
-            try:
-                os.kill(pid, 0)
-                continue  # its emulator still runs
-            except PermissionError:
-                continue  # it runs, as another user
-            except OSError:
-                pass
+            if _still_runs(*owner):
+                continue
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _still_runs(pid: int, started: float | None) -> bool:
+    """Whether the process ``pid`` runs, and is the one that started at ``started`` (not a reused pid)."""
+    try:
+        process = psutil.Process(pid)
+        return started is None or abs(process.create_time() - started) < 1.0
+    except psutil.AccessDenied:
+        return True  # it runs, as another user
+    except psutil.Error:
+        return False

@@ -74,8 +74,9 @@ def _unsandboxed(reason: str) -> None:
 def unsandboxed_advice() -> str:
     """What is and is not isolated without bubblewrap, and how to get it, in words true for this computer."""
     isolated = ("Each function runs as an ordinary process of yours: it can read and write your files and see "
-                "your other processes. It still gets only Lambda's environment variables, a /tmp of its own "
-                "(TMPDIR, its EphemeralStorage checked) and its MemorySize and Timeout.")
+                "your other processes, and /tmp is this computer's, shared (TMPDIR names a folder of its own, its "
+                "EphemeralStorage checked). It still gets only Lambda's environment variables, its MemorySize and "
+                "its Timeout.")
     for manager, command in (("apt-get", "sudo apt install bubblewrap"), ("dnf", "sudo dnf install bubblewrap"),
                              ("pacman", "sudo pacman -S bubblewrap"), ("zypper", "sudo zypper install bubblewrap"),
                              ("apk", "sudo apk add bubblewrap")):
