@@ -159,10 +159,15 @@ def _runtimes(args) -> None:
     from pixelkit.emulator import runtimes
 
     if args.runtimes_command == "prepare":
-        for environment in runtimes.prepare(args.runtime or None):
+        from pixelkit.package import requirements
+
+        # the handler's wheels for this computer's interpreters too: they stand in for the package's Linux ones
+        # where those cannot load here (a Mac, Windows, a machine without the runtime's Python), offline
+        for environment in runtimes.prepare(args.runtime or None, substitutes=requirements()):
             where = "" if environment.exact else f"  ({environment.note})"
             print(f"{environment.runtime}: {environment.interpreter.name}, awslambdaric and boto3 in "
-                  f"{environment.venv}{where}")
+                  f"{environment.venv}, and {', '.join(requirements())} for this computer in "
+                  f"{runtimes.wheel_cache(environment.interpreter)}{where}")
     else:
         found = {i.version: i for i in runtimes.interpreters()}
         for runtime, version in runtimes.SUPPORTED.items():

@@ -197,6 +197,9 @@ def interpreter_for(runtime: str) -> tuple[Interpreter, str | None]:
         raise RuntimeError("no Python 3.10 or newer found on this machine")
     closest = min(available, key=lambda i: (abs(i.version[1] - wanted[1]), -i.version[1]))
     version = f"3.{wanted[1]}"
+    if capabilities.python_hidden(wanted):
+        return closest, (f"{runtime} runs here on {closest.name}: {capabilities.SWITCH} hides this machine's "
+                         f"Python {version}. Code that works on {closest.name} may fail on Lambda.")
     note = (
         f"{runtime} runs here on {closest.name}: this machine has no Python {version}. Code that works on "
         f"{closest.name} may fail on Lambda. Install it with `pyenv install {version}` or `uv python install "
@@ -289,6 +292,62 @@ def _make_venv(environment: RuntimeEnvironment) -> None:
     (environment.venv / ".ready").write_text(environment.interpreter.full_version)
 
 
+_TAGS_PROBE = """
+import json
+try:
+    from pip._vendor.packaging import tags
+except ImportError:
+    from packaging import tags
+print(json.dumps([str(tag) for tag in tags.sys_tags()]))
+"""
+
+
+@functools.cache
+def _tags_of(python: str) -> tuple[str, ...]:
+    done = subprocess.run([python, "-c", _TAGS_PROBE], capture_output=True, text=True, timeout=60,
+                          env={"SYSTEMROOT": os.environ["SYSTEMROOT"]} if "SYSTEMROOT" in os.environ else {})
+    try:
+        return tuple(json.loads(done.stdout))
+    except ValueError:
+        raise RuntimeError(f"could not ask {python} which wheels it loads: "
+                           f"{(done.stderr.strip().splitlines() or ['no answer'])[-1]}") from None
+
+
+def interpreter_tags(environment: RuntimeEnvironment) -> tuple[str, ...]:
+    """The wheel tags the runtime's own interpreter loads, best first (``packaging.tags.sys_tags()`` run in it)."""
+    return _tags_of(str(environment.python))
+
+
+def why_it_cannot_load(environment: RuntimeEnvironment, architecture: str) -> str:
+    """Why a wheel that loads on Lambda does not load on this runtime's interpreter, in the learner's words."""
+    best = interpreter_tags(environment)[0].split("-")[-1]
+    wanted = SUPPORTED[environment.runtime]
+    if not any(tag.split("-")[-1].startswith(("manylinux", "musllinux", "linux")) for tag in interpreter_tags(environment)):
+        return f"this is not Lambda's Linux (this computer loads {best} wheels)"
+    if environment.interpreter.version != wanted:
+        return f"this machine has no Python {wanted[0]}.{wanted[1]}, and the runtime runs on {environment.interpreter.name}"
+    return f"the function is built for {architecture} and this computer loads {best} wheels"
+
+
+def fetch_substitutes(environment: RuntimeEnvironment, requirements: list[str]) -> Path:
+    """Fetch ``requirements`` as wheels for this runtime's interpreter into its kept cache (``make prepare``).
+
+    They are what stands in for a package's Lambda wheels where those cannot load here (a Mac, Windows,
+    another Python): with them in the cache, that works offline. Already there: nothing is fetched.
+    """
+    wheels = wheel_cache(environment.interpreter)
+    wheels.mkdir(parents=True, exist_ok=True)
+    common = ("download", "--dest", str(wheels), "--only-binary=:all:", "--no-deps", *requirements)
+    if _pip(environment, *common[:3], "--no-index", "--find-links", str(wheels), *common[3:]).returncode == 0:
+        return wheels
+    fetched = _pip(environment, *common)
+    if fetched.returncode != 0:
+        raise RuntimeError(f"could not fetch {', '.join(requirements)} for {environment.interpreter.name} on this "
+                           f"computer: connect to the network and run `make prepare` again. pip said: "
+                           f"{(fetched.stderr.strip().splitlines() or ['nothing'])[-1]}")
+    return wheels
+
+
 def substitute(environment: RuntimeEnvironment, project: str, version: str) -> Path | None:
     """The same release of a native package built for the emulator's interpreter, when it is not Lambda's.
 
@@ -306,13 +365,21 @@ def substitute(environment: RuntimeEnvironment, project: str, version: str) -> P
         return target
 
 
-def prepare(runtimes: list[str] | None = None) -> list[RuntimeEnvironment]:
-    """``pixelkit runtimes prepare``: make the runtime environments now, while there is a network."""
+def prepare(runtimes: list[str] | None = None, substitutes: list[str] | None = None) -> list[RuntimeEnvironment]:
+    """``pixelkit runtimes prepare``: make the runtime environments now, while there is a network.
+
+    ``substitutes``: requirements (the handler's, e.g. ``pillow==13.0.0``) to fetch for each runtime's
+    interpreter too, so that where the package's Lambda wheels cannot load here the same release for
+    this computer is in the cache, offline.
+    """
     prepared = []
     for runtime in runtimes or [NEWEST]:
         try:
             check_runtime(runtime)
-            prepared.append(runtime_environment(runtime))
+            environment = runtime_environment(runtime)
+            if substitutes:
+                fetch_substitutes(environment, substitutes)
+            prepared.append(environment)
         except (RuntimeRefused, RuntimeError) as error:
             from pixelkit.errors import WorkshopError
 
