@@ -23,6 +23,10 @@ UNHANDLED = re.compile(r"^\[ERROR\] ([\w.]+): ?(.*)")
 TIMED_OUT = re.compile(r"Task timed out after ([\d.]+) seconds")
 # AWS's line when the runtime process dies (out of memory, os._exit): "RequestId: … Error: Runtime exited …".
 EXITED = re.compile(r"^RequestId: \S+ Error: (Runtime exited.*)")
+# The emulator's own line when it could not start an execution environment (not the function's fault).
+NOT_STARTED = re.compile(r"^EMULATOR ERROR: the emulator could not start an execution environment for this function: (.*)")
+# INIT's report when the runtime failed to start: an exit there happened while the function's module was imported.
+INIT_FAILED = re.compile(r"^INIT_REPORT .*Status: error")
 # A logging line of the function at WARNING or ERROR: how the kit's handler says it skipped a picture.
 LOGGED_PROBLEM = re.compile(r"^\[(WARNING|ERROR)\]\t[^\t]*\t[^\t]*\t(.*)", re.S)
 # Lambda retries a failed asynchronous invocation twice unless the function's event invoke config says otherwise.
@@ -50,7 +54,7 @@ class Attempt:
         """The first line of the error that ended the attempt, as the log has it; None if it ended well."""
         for line in self.lines:
             first = line.splitlines()[0] if line else ""
-            if UNHANDLED.match(first) or EXITED.match(first):
+            if UNHANDLED.match(first) or EXITED.match(first) or NOT_STARTED.match(first):
                 return first
             if TIMED_OUT.search(first):
                 return first
@@ -61,7 +65,7 @@ class Attempt:
         """The whole error as logged, with its traceback (one event on Lambda; the lines up to END otherwise)."""
         for index, line in enumerate(self.lines):
             first = line.splitlines()[0] if line else ""
-            if UNHANDLED.match(first) or EXITED.match(first) or TIMED_OUT.search(first):
+            if UNHANDLED.match(first) or EXITED.match(first) or TIMED_OUT.search(first) or NOT_STARTED.match(first):
                 if "\n" in line:
                     return line.splitlines()
                 rest = []
@@ -71,6 +75,30 @@ class Attempt:
                     rest.append(later)
                 return [line, *rest]
         return []
+
+    @property
+    def not_started(self) -> str | None:
+        """Why the emulator could not start an environment for this attempt; None when it started."""
+        match = NOT_STARTED.match(self.error or "")
+        return match.group(1) if match else None
+
+    @property
+    def exited_in_init(self) -> bool:
+        """The runtime died while the function's module was imported (INIT), not in the handler."""
+        return EXITED.match(self.error or "") is not None and any(INIT_FAILED.match(line) for line in self.lines)
+
+    @property
+    def init_output(self) -> list[str]:
+        """What the function printed while it started (between INIT_START and INIT_REPORT), the emulator's notes left out."""
+        out, inside = [], False
+        for line in self.lines:
+            if line.startswith("INIT_START"):
+                inside, out = True, []
+            elif INIT_FAILED.match(line) or line.startswith(("INIT_REPORT", "START RequestId")):
+                inside = False
+            elif inside and not line.startswith("EMULATOR NOTE:"):
+                out.extend(line.splitlines())
+        return out
 
     @property
     def failed(self) -> bool:
@@ -89,7 +117,11 @@ class Attempt:
         if "AccessDenied" in self.text:
             denied = next((line for line in self.lines if "AccessDenied" in line), "")
             return f"access denied: {_message(denied)}"
+        if self.not_started:
+            return f"the emulator could not start the function's execution environment: {self.not_started}"
         exited = EXITED.match(error)
+        if exited and self.exited_in_init:
+            return f"the function's runtime exited while it started (INIT, as its module was imported): {exited.group(1)}"
         if exited:
             return f"the function's runtime exited: {exited.group(1)}"
         match = UNHANDLED.match(error)
@@ -109,6 +141,12 @@ class Attempt:
 
             return find_denial(self.lines, state) or (
                 "the function's role lacks a permission: run step 2 again, it writes the role's policy back.")
+        if self.not_started:
+            return ("this is the emulator's, not the function's: do what the cause above says, restart the emulator "
+                    "(`make emulator`, or run `make demo` again) and upload again.")
+        if self.exited_in_init:
+            return ("the function's code ended its process while its module was imported (os._exit, sys.exit, or a "
+                    "crash at module level): read what it printed above, fix the module, deploy it again (step 3).")
         if "Runtime.ExitError" in error or EXITED.match(error):
             return ("the function's process died (out of memory? os._exit?): give it more memory (step 4), "
                     "or read its log above for what it did last.")

@@ -195,8 +195,8 @@ class _Follower:
                 logger.info("  %s: attempt %d of %d failed: %s; Lambda retries (waiting up to %d s more)",
                             self.key, progress.number, progress.of, progress.last.cause(),
                             self.deadline - time.monotonic())
-        if progress.gave_up:
-            raise WorkshopError(self._failed_message(progress.last, progress))
+        if progress.gave_up or (progress.last is not None and progress.last.not_started):
+            raise WorkshopError(self._failed_message(progress.last, progress))  # the emulator retries no lost event
         if progress.last is not None and progress.last.succeeded:
             refused = progress.last.problem_with(self.key)
             if refused:
@@ -210,8 +210,13 @@ class _Follower:
     def _failed_message(self, attempt: invocations.Attempt, progress: invocations.Progress) -> str:
         error = attempt.error_event[:12] or [attempt.error or ""]
         tries = f"all {progress.of} attempts failed" if progress.of > 1 else "its one attempt failed"
+        if attempt.not_started:
+            tries = f"attempt {progress.number} of {progress.of} never started"
+        printed = attempt.init_output[-8:] if attempt.exited_in_init else []
+        before = ("It printed while it started:\n    " + "\n    ".join(printed) + "\n") if printed else ""
         return (f"The function did not pixelate {self.key}: {tries}, the last with: {attempt.cause()}.\n"
-                "The function's log says:\n    " + "\n    ".join(error) + f"\nTo fix it: {attempt.fix(self.ws.state)}")
+                + before + "The function's log says:\n    " + "\n    ".join(error)
+                + f"\nTo fix it: {attempt.fix(self.ws.state)}")
 
     def timed_out(self, found: int, wanted: int) -> WorkshopError:
         """The verdict when the wait is over: what the log and the setup say about the missing outputs."""

@@ -182,13 +182,13 @@ class LocalLambdaExecutor:
 
     def run(self, function, payload: bytes, request_id: str, trace_id: str | None) -> Outcome:
         """One invocation in an environment of the function; ``Throttled`` past its reserved concurrency."""
-        environment = self._acquire(function)
+        environment = self._acquire(function, request_id)
         try:
             return environment.invoke(request_id, payload, trace_id or s3_events.new_trace(function.function_arn)[0])
         finally:
             self._release(environment)
 
-    def _acquire(self, function) -> ExecutionEnvironment:
+    def _acquire(self, function, request_id: str) -> ExecutionEnvironment:
         config = FunctionConfig.of(function)
         while True:
             victims: list[tuple[ExecutionEnvironment, str]] = []
@@ -229,8 +229,10 @@ class LocalLambdaExecutor:
         try:
             environment = ExecutionEnvironment(self, function, config)
         except Exception as error:
-            logger.error("lambda %s: could not start an execution environment: %s", config.function_name, error)
-            raise _rest_error("ServiceException", f"The emulator could not start the function: {error}", 500)
+            cause = str(error) or type(error).__name__
+            logger.error("lambda %s: could not start an execution environment: %s", config.function_name, cause)
+            self._log_not_started(function, config, request_id, cause)
+            raise _rest_error("ServiceException", f"The emulator could not start the function: {cause}", 500)
         finally:
             with self._cond:
                 self._starting[config.function_arn] -= 1
@@ -305,6 +307,20 @@ class LocalLambdaExecutor:
             backend.put_log_events(group, stream, [{"timestamp": now, "message": line} for line in lines])
         except Exception as error:
             logger.warning("lambda %s: could not write its log: %s", config.function_name, error)
+
+    def _log_not_started(self, function, config: FunctionConfig, request_id: str, cause: str) -> None:
+        """The attempt in the function's log, as what it was: the emulator could not start its environment.
+
+        Lambda has no such line (its environments start); the emulator's own lines say EMULATOR, and
+        START/END/REPORT frame them so that whoever reads the log (step 5) sees a failed attempt.
+        """
+        self.write_logs_for(function, [
+            f"START RequestId: {request_id} Version: $LATEST",
+            f"EMULATOR ERROR: the emulator could not start an execution environment for this function: {cause}",
+            f"END RequestId: {request_id}",
+            f"REPORT RequestId: {request_id}\tDuration: 0.00 ms\tBilled Duration: 0 ms\tMemory Size: "
+            f"{config.memory_mb} MB\tMax Memory Used: 0 MB\tStatus: error\tError Type: Emulator.EnvironmentNotStarted",
+        ])
 
     def write_logs_for(self, function, lines: list[str]) -> None:
         stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
