@@ -174,6 +174,7 @@ class ExecutionEnvironment:
         self._init_lines += [f"EMULATOR NOTE: {note}" for note in ([runtime_env.note] if runtime_env.note else []) + notes]
         for note in notes + ([runtime_env.note] if runtime_env.note else []):
             self.service.say_once(note)
+        env.update({k: v for k, v in runtimes.os_essentials().items() if k not in env})  # none on Linux or macOS
         # awslambdaric writes logging and errors as frames to this fd (one log event each); without fd
         # passing (Windows) it writes them to stdout, a multi-line error joined by "\r" (still one event).
         read_fd = write_fd = None

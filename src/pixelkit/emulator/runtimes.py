@@ -148,7 +148,7 @@ print(json.dumps([list(sys.version_info[:3]), getattr(sys, "_base_executable", s
 def _probe(path: str) -> Interpreter | None:
     try:
         out = subprocess.run([path, "-c", _PROBE], capture_output=True, text=True, timeout=20,
-                             env={"PATH": os.environ.get("PATH", ""), "SYSTEMROOT": os.environ.get("SYSTEMROOT", "")})
+                             env={"PATH": os.environ.get("PATH", ""), **os_essentials()})
         (major, minor, micro), executable, prefix, paths, exe_suffix = json.loads(out.stdout)
         scripts, purelib = (os.path.relpath(paths[name], "@V@") for name in ("scripts", "purelib"))
     except (OSError, ValueError, TypeError, KeyError, subprocess.SubprocessError):
@@ -170,8 +170,10 @@ def _found_interpreters() -> tuple[Interpreter, ...]:
                 candidates.append(found)
         pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
         candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.1[0-9]*", "bin", "python3.1[0-9]")))
+        candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.1[0-9]*", "python.exe")))  # pyenv-win
         uv_root = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.expanduser("~/.local/share/uv/python")
         candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "bin", "python3.1[0-9]")))
+        candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "python.exe")))  # uv on Windows
         candidates.append(sys.executable)
     found: dict[tuple[int, int], Interpreter] = {}
     for path in candidates:
@@ -184,6 +186,11 @@ def _found_interpreters() -> tuple[Interpreter, ...]:
 def interpreters() -> tuple[Interpreter, ...]:
     """The interpreters found, less the versions ``PIXELKIT_WITHOUT`` hides (``python3.13``)."""
     return tuple(i for i in _found_interpreters() if not capabilities.python_hidden(i.version))
+
+
+def os_essentials() -> dict[str, str]:
+    """What this OS needs in any process's environment for it to start (Windows: SYSTEMROOT, for sockets)."""
+    return {name: os.environ[name] for name in ("SYSTEMROOT", "WINDIR") if name in os.environ}
 
 
 def interpreter_for(runtime: str) -> tuple[Interpreter, str | None]:
@@ -305,7 +312,7 @@ print(json.dumps([str(tag) for tag in tags.sys_tags()]))
 @functools.cache
 def _tags_of(python: str) -> tuple[str, ...]:
     done = subprocess.run([python, "-c", _TAGS_PROBE], capture_output=True, text=True, timeout=60,
-                          env={"SYSTEMROOT": os.environ["SYSTEMROOT"]} if "SYSTEMROOT" in os.environ else {})
+                          env=os_essentials())
     try:
         return tuple(json.loads(done.stdout))
     except ValueError:
@@ -378,7 +385,10 @@ def prepare(runtimes: list[str] | None = None, substitutes: list[str] | None = N
             check_runtime(runtime)
             environment = runtime_environment(runtime)
             if substitutes:
-                fetch_substitutes(environment, substitutes)
+                try:
+                    fetch_substitutes(environment, substitutes)
+                except RuntimeError as error:  # the runtime itself is ready; only a stand-in for a Linux wheel is missing
+                    logger.warning("%s: %s", runtime, error)
             prepared.append(environment)
         except (RuntimeRefused, RuntimeError) as error:
             from pixelkit.errors import WorkshopError
