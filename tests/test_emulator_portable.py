@@ -351,3 +351,17 @@ def test_capabilities_are_detected_and_switched_off_by_name(monkeypatch):
     monkeypatch.setenv("PIXELKIT_WITHOUT", "pdeathsig, fd-passing,process-groups,select-pipes,python3.12")
     assert not any(capabilities.summary().values())
     assert (3, 12) not in [i.version for i in runtimes.interpreters()]
+
+
+def test_a_missing_stand_in_for_a_linux_wheel_is_blamed_on_this_computer_not_the_package():
+    lines = ["INIT_START Runtime Version: python:3.13",
+             "EMULATOR NOTE: pillow 13.0.0 in the package is built for cp313-cp313-manylinux_2_28_x86_64, which loads on "
+             "Lambda but not here: this is not Lambda's Linux (this computer loads macosx_14_0_arm64 wheels). No copy "
+             "for this computer could be fetched: connect to the network once and run `make prepare` (it keeps one "
+             "for offline use), then restart the emulator.",
+             "[ERROR] Runtime.ImportModuleError: Unable to import module 'lambda_function': cannot import name "
+             "'_imaging' from 'PIL'",
+             "INIT_REPORT Init Duration: 80.00 ms\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError",
+             "START RequestId: r1 Version: $LATEST", "END RequestId: r1", "REPORT RequestId: r1\tDuration: 1.00 ms"]
+    [attempt] = invocations.parse_attempts([{"message": line, "logStreamName": "s"} for line in lines])
+    assert attempt.failed and "make prepare" in attempt.fix() and "deploy the function again" not in attempt.fix()

@@ -169,6 +169,10 @@ def _runtimes(args) -> None:
                   f"{environment.venv}, and {', '.join(requirements())} for this computer in "
                   f"{runtimes.wheel_cache(environment.interpreter)}{where}")
     else:
+        from pixelkit.emulator import capabilities, sandbox
+
+        offered = capabilities.summary() | {"sandbox": sandbox.bubblewrap() is not None}
+        print("This computer: " + ", ".join(f"{name} {'yes' if there else 'no'}" for name, there in offered.items()))
         found = {i.version: i for i in runtimes.interpreters()}
         for runtime, version in runtimes.SUPPORTED.items():
             interpreter = found.get(version)

@@ -150,6 +150,11 @@ class Attempt:
         if "Runtime.ExitError" in error or EXITED.match(error):
             return ("the function's process died (out of memory? os._exit?): give it more memory (step 4), "
                     "or read its log above for what it did last.")
+        if any(line.startswith("EMULATOR NOTE:") and "No copy for this computer could be fetched" in line
+               for line in self.lines):  # the package is right for Lambda; this computer lacks its stand-in
+            return ("the package's native code loads on Lambda but not on this computer, and the emulator has no copy "
+                    "of it for this computer: connect to the network once and run `make prepare`, then restart the "
+                    "emulator and upload again.")
         if "Runtime." in error:
             return "deploy the function again (step 3): its package, handler or runtime is not one Lambda can run."
         return "read the function's error above; fix the function (or run step 3 again to deploy the kit's), then upload again."

@@ -10,6 +10,10 @@ repository: a virtual environment made by an interpreter of that version, holdin
 runtime interface client (``awslambdaric``) and boto3, never the kit's packages. When the machine
 has no interpreter of that version, the closest one it has is used, and the function's log says so
 in one line that names the version and how to install the right one.
+
+Nothing here assumes Linux: the cache is platformdirs' user cache folder, a venv's programs and
+site-packages are where its interpreter's ``sysconfig`` puts them (``Scripts\\python.exe`` on
+Windows), and what an interpreter loads is its own ``packaging.tags.sys_tags()``.
 """
 
 from __future__ import annotations
