@@ -174,6 +174,16 @@ class ExecutionEnvironment:
         self._init_lines += [f"EMULATOR NOTE: {note}" for note in ([runtime_env.note] if runtime_env.note else []) + notes]
         for note in notes + ([runtime_env.note] if runtime_env.note else []):
             self.service.say_once(note)
+        read_fd = self._spawn(argv, env, cwd)
+        self._tree = _ProcessTree(self._process.pid)
+        reader = self._read_output if capabilities.select_pipes() else self._read_output_threads
+        self._reader = threading.Thread(target=reader, args=(self._process.stdout, read_fd),
+                                        daemon=True, name=f"lambda-log-{self.id[:8]}")
+        self._reader.start()
+        self._write(self._init_lines)
+
+    def _spawn(self, argv: list[str], env: dict[str, str], cwd: str) -> int | None:
+        """Start the runtime process with what this computer offers; the telemetry pipe's read end, if any."""
         env.update({k: v for k, v in runtimes.os_essentials().items() if k not in env})  # none on Linux or macOS
         # awslambdaric writes logging and errors as frames to this fd (one log event each); without fd
         # passing (Windows) it writes them to stdout, a multi-line error joined by "\r" (still one event).
@@ -196,12 +206,7 @@ class ExecutionEnvironment:
         finally:
             if write_fd is not None:
                 os.close(write_fd)
-        self._tree = _ProcessTree(self._process.pid)
-        reader = self._read_output if capabilities.select_pipes() else self._read_output_threads
-        self._reader = threading.Thread(target=reader, args=(self._process.stdout, read_fd),
-                                        daemon=True, name=f"lambda-log-{self.id[:8]}")
-        self._reader.start()
-        self._write(self._init_lines)
+        return read_fd
 
     def wait_for_init(self, deadline: float) -> dict | None:
         """Block until INIT ends; the init error (Lambda's payload) if it failed, else None."""
