@@ -365,3 +365,19 @@ def test_a_missing_stand_in_for_a_linux_wheel_is_blamed_on_this_computer_not_the
              "START RequestId: r1 Version: $LATEST", "END RequestId: r1", "REPORT RequestId: r1\tDuration: 1.00 ms"]
     [attempt] = invocations.parse_attempts([{"message": line, "logStreamName": "s"} for line in lines])
     assert attempt.failed and "make prepare" in attempt.fix() and "deploy the function again" not in attempt.fix()
+
+
+def test_a_bubblewrap_that_fails_to_start_is_detected_and_functions_still_run(tmp_path):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n")
+    (fake / "bwrap").chmod(0o755)
+    log_path = tmp_path / "emulator.log"
+    with emulator(log_path, PATH=f"{fake}{os.pathsep}{os.environ['PATH']}") as (url, _):
+        lab = Lab(url)
+        name = lab.deploy(HELLO)
+        response, payload = lab.invoke(name)
+        assert "FunctionError" not in response and payload["request"]
+    console = log_path.read_text()
+    assert console.count("Functions run unsandboxed: bubblewrap is installed but cannot make a sandbox here "
+                         "(bwrap: No permissions to creating new namespace)") == 1
