@@ -155,11 +155,15 @@ def test_a_function_that_exits_at_import_gets_lambdas_exit_lines(lab):
     assert "while it started" in attempt.cause() and "exit status 3" in attempt.cause()
 
 
-def test_a_function_that_exits_cleanly_at_import_gives_no_reason_as_on_lambda(lab):
+def test_a_function_that_exits_cleanly_or_crashes_at_import_gets_lambdas_words(lab):
     name = lab.deploy("import sys\nsys.exit(0)\n")
     _, payload = lab.invoke(name)
     assert payload["errorType"] == "Runtime.ExitError"
     assert payload["errorMessage"].endswith("Error: Runtime exited without providing a reason")
+    name = lab.deploy("import ctypes\nctypes.string_at(0)\n")  # a crash in native code, as a bad wheel gives
+    _, payload = lab.invoke(name)
+    assert payload["errorType"] == "Runtime.ExitError"
+    assert payload["errorMessage"].endswith("Error: Runtime exited with error: signal: segmentation fault")
 
 
 def test_step_5_on_a_macs_conditions_leaves_all_five_pictures(portable, monkeypatch, package_build_dir, tmp_path):

@@ -574,14 +574,21 @@ def _exited(returncode: int | None) -> str:
     return f"Runtime exited with error: {_exit_reason(returncode)}"
 
 
+# Lambda's runtime manager is written in Go: its "signal: …" words are Go's names of the signals, the same on every OS.
+_SIGNAL_WORDS = {"SIGKILL": "killed", "SIGSEGV": "segmentation fault", "SIGABRT": "aborted", "SIGTERM": "terminated",
+                 "SIGBUS": "bus error", "SIGFPE": "floating point exception", "SIGILL": "illegal instruction",
+                 "SIGINT": "interrupt", "SIGHUP": "hangup", "SIGPIPE": "broken pipe", "SIGQUIT": "quit"}
+
+
 def _exit_reason(returncode: int | None) -> str:
     if returncode is None:
         return "exit status unknown"
     if returncode < 0:
         try:
-            return f"signal: {signal.Signals(-returncode).name.removeprefix('SIG').lower()}"
+            name = signal.Signals(-returncode).name
         except ValueError:
             return f"signal: {-returncode}"
+        return f"signal: {_SIGNAL_WORDS.get(name, name.removeprefix('SIG').lower())}"
     return f"exit status {returncode}"
 
 
