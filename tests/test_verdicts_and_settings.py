@@ -475,6 +475,8 @@ def test_ctrl_c_in_the_first_moments_of_a_command_prints_no_traceback(tmp_path, 
     # Python's own start (before the console script's first line) is out of any program's reach; from the
     # first import of the kit on, a Ctrl-C is the kit's to catch: no traceback through its code or boto3's.
     assert not any(name in err for name in ("pixelkit", "boto3", "botocore", "argparse")), err
+    if "init_import_site" in err:
+        return  # the signal came while Python itself was still starting (importing site), before any kit code
     # 130 and "Interrupted." once Python runs; killed by the signal before its handler exists; or done already
     assert process.returncode in (130, -signal.SIGINT, 2), err
     if process.returncode == 130:
