@@ -79,7 +79,7 @@ def test_a_notebook_calls_the_package_and_holds_no_logic_of_its_own(path):
         assert not logic, f"{path.name}: move this {logic} into the pixelkit package:\n{cell.source}"
         imported = [a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names]
         modules = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-        assert all(m == "pixelkit" for m in modules) and not [n for n in ast.walk(tree) if isinstance(n, ast.Import)], imported
+        assert all(m == "pixelkit" or m.startswith("pixelkit.") for m in modules) and not [n for n in ast.walk(tree) if isinstance(n, ast.Import)], imported
     # the first cell connects to the target for this step; the last one proves the step worked
     assert f"notebook.start({step})" in cells[0].source
     assert cells[-1].source.strip() in (f"notebook.check(ws, {step})", f"notebook.check(ws, {step}, uploads)")
@@ -410,7 +410,7 @@ def test_a_learners_error_shows_in_the_notebook_as_its_message(tmp_path, package
     import nbformat
     from nbclient import NotebookClient
 
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from pixelkit import notebook\nws = notebook.start(1)")])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from pixelkit.teaching import notebook\nws = notebook.start(1)")])
     env = kernel_env("http://127.0.0.1:9", package_build_dir)  # nothing listens on the discard port
     NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
