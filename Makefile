@@ -122,7 +122,7 @@ lab: $(LAB)
 prepare: $(TESTS)
 	$(BIN)/pixelkit package --architecture x86_64
 	$(BIN)/pixelkit package --architecture arm64
-	$(BIN)/python -c 'from pixelkit import mistakes; print(mistakes.wrong_python_package().path)'  # notebook 07
+	$(BIN)/python -c 'from pixelkit.teaching import mistakes; print(mistakes.wrong_python_package().path)'  # notebook 07
 	$(BIN)/pixelkit runtimes prepare python3.13 python3.12
 	@echo "Ready: make demo, setup, plan, lab and test now work without the network."
 

@@ -395,7 +395,7 @@ def prepare(runtimes: list[str] | None = None, substitutes: list[str] | None = N
                     logger.warning("%s: %s", runtime, error)
             prepared.append(environment)
         except (RuntimeRefused, RuntimeError) as error:
-            from pixelkit.errors import WorkshopError
+            from pixelkit.context.errors import WorkshopError
 
             raise WorkshopError(str(error)) from None
     return prepared

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
+KIT_ROOT = Path(__file__).resolve().parents[3]
 HANDLER_DIR = KIT_ROOT / "handler"
 POLICIES_DIR = KIT_ROOT / "policies"
 IMAGES_DIR = KIT_ROOT / "images"
