@@ -18,10 +18,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from pixelkit import invocations, pipeline, steps
+from pixelkit.tutorial import invocations, pipeline, steps
 from pixelkit.emulator.server import EmulatorProcess
-from pixelkit.errors import WorkshopError
-from pixelkit.paths import sample_images
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.paths import sample_images
 from test_lambda_fidelity import Lab
 
 # Everything the emulator can do without: a Mac's conditions and a Windows laptop's, on Linux.
@@ -167,7 +167,7 @@ def test_a_function_that_exits_cleanly_or_crashes_at_import_gets_lambdas_words(l
 
 
 def test_step_5_on_a_macs_conditions_leaves_all_five_pictures(portable, monkeypatch, package_build_dir, tmp_path):
-    from pixelkit.workshop import open_workshop
+    from pixelkit.context.workshop import open_workshop
 
     monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", portable[0])
     monkeypatch.setenv("WORKSHOP_BUILD_DIR", str(package_build_dir))
@@ -196,7 +196,7 @@ def _deploy_module(ws, module: str, source: str) -> None:
     import io
     import zipfile
 
-    from pixelkit import package as packaging
+    from pixelkit.tutorial import package as packaging
     from pixelkit.aws import functions
 
     buffer = io.BytesIO(packaging.build_package(packaging.RUNTIME, "x86_64").path.read_bytes())
@@ -238,7 +238,7 @@ def test_environments_die_with_a_killed_emulator_without_pdeathsig(tmp_path):
 
 def test_an_environment_that_cannot_start_is_named_with_its_cause_in_the_log_and_step_5(
         tmp_path, monkeypatch, package_build_dir):
-    from pixelkit.workshop import open_workshop
+    from pixelkit.context.workshop import open_workshop
 
     # no Python 3.10+ for the runtimes: what a machine with a broken pyenv would give
     with emulator(tmp_path / "emulator.log", PIXELKIT_PYTHONS=str(tmp_path / "no-python")) as (url, _):
@@ -271,7 +271,7 @@ def test_a_linux_pillow_is_replaced_for_this_machine_when_the_runtimes_python_is
     import io
     import zipfile
 
-    from pixelkit import package as packaging
+    from pixelkit.tutorial import package as packaging
 
     with zipfile.ZipFile(io.BytesIO(packaging.build_package(packaging.RUNTIME, "x86_64").path.read_bytes())) as built:
         files = {entry: built.read(entry) for entry in built.namelist()}  # the kit's package: Lambda's Pillow for 3.13

@@ -159,7 +159,7 @@ def _runtimes(args) -> None:
     from pixelkit.emulator import runtimes
 
     if args.runtimes_command == "prepare":
-        from pixelkit.package import requirements
+        from pixelkit.tutorial.package import requirements
 
         # the handler's wheels for this computer's interpreters too: they stand in for the package's Linux ones
         # where those cannot load here (a Mac, Windows, a machine without the runtime's Python), offline
