@@ -160,12 +160,13 @@ def launcher_python(version: str):
 
 
 def uv_python(version: str):
-    """A Python that uv installed (``uv python find 3.12``), or None."""
+    """A Python that uv installed (``uv python install 3.12``), or None; the others are found on PATH."""
     if shutil.which("uv") is None:
         return None
     # Away from this folder and any active venv, which uv would otherwise offer first.
     environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    result = run_quiet(["uv", "python", "find", version], cwd=os.path.expanduser("~"), env=environment)
+    result = run_quiet(["uv", "python", "find", "--python-preference", "only-managed", version],
+                       cwd=os.path.expanduser("~"), env=environment)
     if result is None or result.returncode != 0 or not result.stdout.strip():
         return None
     return result.stdout.strip().splitlines()[-1]
