@@ -19,7 +19,9 @@ Standard library only, and readable by any Python 3.6 or newer: it runs before `
 often under an older ``python3`` than the kit needs, and must be able to say so.
 """
 
+import codecs
 import hashlib
+import locale
 import os
 import re
 import shutil
@@ -450,6 +452,10 @@ def child_environment() -> None:
     if os.environ.get("STUDENT"):
         os.environ["WORKSHOP_STUDENT"] = os.environ["STUDENT"]
     os.environ["MPLBACKEND"] = "Agg"
+    # Where the locale's encoding is not UTF-8 (Windows' cp1252, written to a pipe or a log file), Python's
+    # UTF-8 mode, so that what the kit prints and the files it writes read the same on every computer.
+    if codecs.lookup(locale.getpreferredencoding(False)).name != "utf-8":
+        os.environ.setdefault("PYTHONUTF8", "1")
 
 
 def main(argv) -> int:
