@@ -292,20 +292,28 @@ def check(command, what: str) -> None:
                        "installs only what an earlier `%s prepare` fetched." % (what, code, launcher()))
 
 
+def remove_venv() -> None:
+    try:
+        shutil.rmtree(VENV)
+    except OSError as error:
+        raise KitError("Could not remove .venv (%s). Is a program from it still running (the emulator, "
+                       "JupyterLab)? Stop it, then run the command again." % error)
+
+
 def ensure_venv(kind: str, spec) -> str:
     """``.venv`` with the kit and ``kind``'s extras installed from this pyproject.toml; its interpreter."""
     python = venv_python()
     if os.path.exists(VENV) and (python is None or not is_new_enough([python])):
         made_by = (version_of([python]) if python else None) or "a Python that is gone"
         say("Removing .venv: it was made by %s, and the kit needs Python 3.10 or newer." % made_by)
-        shutil.rmtree(VENV)
+        remove_venv()
         python = None
     elif python is not None and spec:
         wanted, note = base_python(spec)
         have, want = version_of([python]), version_of(wanted)
         if have != want:
             say("Removing .venv: it was made by %s, and PYTHON=%s is %s." % (have, spec, want))
-            shutil.rmtree(VENV)
+            remove_venv()
             python = None
     if python is not None and is_fresh(kind):
         return python
@@ -492,6 +500,9 @@ def main(argv) -> int:
     except KitError as error:
         print(str(error), file=sys.stderr, flush=True)
         return 1
+    except KeyboardInterrupt:
+        print("\nInterrupted. Run the same command again: it goes on where it stopped.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ to run, so that these tests take seconds and need no network.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -15,7 +14,7 @@ import sys
 
 import pytest
 
-from pixelkit.paths import KIT_ROOT, venv_command, venv_scripts_dir
+from pixelkit.paths import KIT_ROOT
 
 OLD_PYTHON = """#!/bin/sh
 case "$1" in --version) echo "Python 3.9.18";; -c) exit 1;; *) echo "3.9 cannot do $*" >&2; exit 1;; esac
@@ -206,37 +205,3 @@ def test_a_wrong_python_says_what_python_takes(kit_copy, pyenv_with_3_12, spec, 
 def test_an_unknown_command_is_named_with_the_way_to_list_them(kit_copy):
     result = kit(kit_copy, "dmeo")
     assert result.returncode == 1 and "python kit.py dmeo: there is no such command. `python kit.py help`" in result.stderr
-
-
-def load_kit_py():
-    spec = importlib.util.spec_from_file_location("kit_bootstrap", KIT_ROOT / "kit.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_venv_scripts_folder_follows_sysconfig_so_windows_gets_scripts(tmp_path):
-    """Windows' layout (sysconfig's ``nt`` scheme) is Scripts\\python.exe; here it is bin/python."""
-    kit_py = load_kit_py()
-    assert venv_scripts_dir(tmp_path, "nt") == tmp_path / "Scripts"
-    assert os.path.basename(kit_py.scripts_dir(str(tmp_path), "nt")) == "Scripts"
-    assert venv_scripts_dir(tmp_path) == tmp_path / "bin"
-    assert venv_command("pixelkit", "nt") == ".venv\\Scripts\\pixelkit"
-    assert venv_command("pixelkit", "posix_prefix") == ".venv/bin/pixelkit"
-    # A venv laid out as Windows lays it out is found by its interpreter's place.
-    (tmp_path / "Scripts").mkdir()
-    (tmp_path / "Scripts" / "python").write_text("")
-    assert kit_py.venv_python(str(tmp_path)) == str(tmp_path / "Scripts" / "python")
-
-
-def test_the_hints_name_the_venv_command_of_this_computer():
-    from pixelkit.emulator.server import _check_port_free
-    from pixelkit.errors import WorkshopError
-    import socket
-
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        with pytest.raises(WorkshopError) as refused:
-            _check_port_free(taken.getsockname()[1])
-    assert f"`{venv_command('pixelkit')} emulator --port 4567`" in str(refused.value)

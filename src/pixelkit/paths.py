@@ -7,6 +7,8 @@ the kit's hints name are in the folder where ``venv`` put them (sysconfig's sche
 """
 
 import os
+import re
+import shutil
 import sys
 import sysconfig
 from pathlib import Path
@@ -90,12 +92,13 @@ def venv_command(name: str, scheme: str | None = None) -> str:
     return ("\\" if windows else "/").join(folder.relative_to(KIT_ROOT).parts + (name,))
 
 
-def kit_command(command: str) -> str:
-    """One of the kit's commands as this learner starts it: ``make demo``, or ``python kit.py demo`` where
-    there is no make (as on Windows)."""
-    import shutil
-
-    return f"make {command}" if shutil.which("make") else f"python kit.py {command}"
+def as_typed_here(text: str, make: bool | None = None) -> str:
+    """A message's `make X` commands as this computer runs them: unchanged where make is installed;
+    elsewhere (Windows, as a rule) `python kit.py X`, which takes the same settings (`make setup TARGET=aws`
+    is `python kit.py setup TARGET=aws`). ``make`` says whether make is there (default: look on PATH)."""
+    if make is None:
+        make = shutil.which("make") is not None
+    return text if make else re.sub(r"`make (?=[a-z.])", "`python kit.py ", text)
 
 
 def environment_settings(**values: str) -> str:
