@@ -58,8 +58,9 @@ def kit_copy(tmp_path):
 
 def environment(directory, path_first=None) -> dict:
     """No PYTHON, TARGET... of the shell running the tests; a PATH without pyenv, uv or py but for fakes."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON", "TARGET", "STUDENT", "PIXELKIT_LAUNCHER",
-                                                          "WORKSHOP_TARGET", "WORKSHOP_STUDENT", "MAKEFLAGS")}
+    settings = ("PYTHON", "TARGET", "ARCH", "STUDENT", "IMAGES", "LENIENT", "ENFORCE_LEARNER", "COLD", "MAX_ENVIRONMENTS")
+    env = {k: v for k, v in os.environ.items()
+           if k not in settings + ("PIXELKIT_LAUNCHER", "WORKSHOP_TARGET", "WORKSHOP_STUDENT", "MAKEFLAGS", "MAKELEVEL")}
     env["PATH"] = os.pathsep.join(([str(path_first)] if path_first else []) + ["/usr/bin", "/bin"])
     env["CALLS_LOG"] = str(directory / "calls.log")
     env["PYENV_ROOT"] = str(directory / "pyenv")
