@@ -10,7 +10,9 @@
 # `make test PYTHON=python3.12` (a command, a pyenv version such as 3.12, or a path), `make setup TARGET=aws`.
 
 # The Python that runs kit.py (any 3.6 or newer: kit.py finds a 3.10 or newer for .venv, or says what to install).
-KIT_PYTHON ?= $(shell command -v python3 2>/dev/null || command -v python 2>/dev/null)
+ifndef KIT_PYTHON
+KIT_PYTHON := $(shell command -v python3 2>/dev/null || command -v python 2>/dev/null)
+endif
 ifeq ($(KIT_PYTHON),)
 $(error There is no python3 or python command here. Install Python 3.10 or newer (README.md, "Your computer"))
 endif
