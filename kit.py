@@ -292,6 +292,11 @@ def check(command, what: str) -> None:
                        "installs only what an earlier `%s prepare` fetched." % (what, code, launcher()))
 
 
+def has_pip(python: str) -> bool:
+    result = run_quiet([python, "-c", "import importlib.util, sys; sys.exit(importlib.util.find_spec('pip') is None)"])
+    return result is not None and result.returncode == 0
+
+
 def remove_venv() -> None:
     try:
         shutil.rmtree(VENV)
@@ -317,11 +322,20 @@ def ensure_venv(kind: str, spec) -> str:
             python = None
     if python is not None and is_fresh(kind):
         return python
+    if python is not None and not has_pip(python):
+        say("Removing .venv: it has no pip (its making stopped halfway).")
+        remove_venv()
+        python = None
     if python is None:
         base, note = base_python(spec)
         if note:
             say(note)
-        check(base + ["-m", "venv", VENV], "Creating .venv")
+        say(shown(base + ["-m", "venv", VENV]))
+        if subprocess.call(base + ["-m", "venv", VENV], cwd=ROOT) != 0:
+            shutil.rmtree(VENV, ignore_errors=True)  # half a venv would be taken for a whole one next time
+            raise KitError("%s could not create .venv (its message is above). On Debian and Ubuntu, "
+                           "`sudo apt install python3-venv` (or python3.X-venv for that version) gives it the "
+                           "venv module with pip." % base[0])
         python = venv_python()
         if python is None:
             raise KitError("%s -m venv made no interpreter in .venv (looked in %s). Its Python may lack the "

@@ -203,6 +203,18 @@ def test_a_wrong_python_says_what_python_takes(kit_copy, pyenv_with_3_12, spec, 
     assert "Traceback" not in result.stderr and not (kit_copy / ".venv").exists()
 
 
+def test_a_python_without_venv_leaves_no_half_made_venv(kit_copy):
+    """Debian's python3 without python3-venv makes .venv/bin/python, then fails for want of ensurepip."""
+    no_venv = kit_copy / "debian-python"
+    no_venv.write_text(GOOD_PYTHON.replace('cp "$0" "$3/bin/python";', 'cp "$0" "$3/bin/python"; '
+                                           'echo "ensurepip is not available" >&2; exit 1;'))
+    no_venv.chmod(0o755)
+    result = kit(kit_copy, "demo", "PYTHON=./debian-python")
+    assert result.returncode == 1
+    assert "could not create .venv" in result.stderr and "sudo apt install python3-venv" in result.stderr
+    assert not (kit_copy / ".venv").exists()
+
+
 def test_an_unknown_command_is_named_with_the_way_to_list_them(kit_copy):
     result = kit(kit_copy, "dmeo")
     assert result.returncode == 1 and "python kit.py dmeo: there is no such command. `python kit.py help`" in result.stderr
