@@ -13,7 +13,7 @@ that holds the hash of ``pyproject.toml``: a changed ``pyproject.toml`` installs
 Settings are given as make takes them, after the command or in the environment:
 ``python kit.py demo PYTHON=3.12``, ``python kit.py emulator LENIENT=1``,
 ``python kit.py upload IMAGES="my photo.jpg"``. Arguments after the command that are not NAME=value
-go to the command itself (``python kit.py test tests/test_demo.py -q``).
+go to the command itself (``python kit.py test tests/test_demo.py -q``; after ``--``, all of them).
 
 Standard library only, and readable by any Python 3.6 or newer: it runs before ``.venv`` exists,
 often under an older ``python3`` than the kit needs, and must be able to say so.
@@ -482,8 +482,11 @@ def child_environment() -> None:
 
 def main(argv) -> int:
     global COMMAND_NAME
+    verbatim = []
+    if "--" in argv:  # after --: the command's own arguments, untouched
+        argv, verbatim = argv[:argv.index("--")], argv[argv.index("--") + 1:]
     settings = [a for a in argv if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", a)]
-    words = [a for a in argv if a not in settings]
+    words = [a for a in argv if a not in settings] + verbatim
     for setting in settings:  # as make passes its command line's variables: into the environment
         name, value = setting.split("=", 1)
         os.environ[name] = value

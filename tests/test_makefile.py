@@ -161,6 +161,12 @@ def test_make_and_kit_py_run_the_same_command(kit_copy, command, settings, expec
         assert calls(kit_copy)[-1] == expected, run.__name__
 
 
+def test_kit_py_passes_the_commands_own_arguments_on(kit_copy):
+    assert kit(kit_copy, "install", "test", "PYTHON=./good-python").returncode == 0
+    assert kit(kit_copy, "test", "tests/test_demo.py", "-q", "--", "-o", "console_output_style=classic").returncode == 0
+    assert calls(kit_copy)[-1] == "local||pytest tests/test_demo.py -q -o console_output_style=classic"
+
+
 @pytest.fixture
 def pyenv_with_3_12(kit_copy):
     """A fake pyenv whose 3.12.1 is the good Python, and a shim python3.12 that the selected version lacks."""
