@@ -134,6 +134,18 @@ def test_after_the_tests_install_the_demo_and_the_lab_install_nothing_more(kit_c
     assert len(calls(kit_copy)) == installed, "a lighter install ran pip again"
 
 
+def test_another_python_named_by_python_makes_venv_again(kit_copy):
+    assert kit(kit_copy, "install", "kit", "PYTHON=./good-python").returncode == 0
+    newer = kit_copy / "newer-python"
+    newer.write_text(GOOD_PYTHON.replace("Python 3.12.1", "Python 3.13.0"))
+    newer.chmod(0o755)
+    result = kit(kit_copy, "demo", "PYTHON=./newer-python")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Removing .venv: it was made by Python 3.12.1, and PYTHON=./newer-python is Python 3.13.0." in result.stdout
+    assert calls(kit_copy)[-1] == "local||pixelkit demo"
+    assert "3.13.0" in subprocess.run([kit_copy / ".venv" / "bin" / "python", "--version"], capture_output=True, text=True).stdout
+
+
 def test_a_changed_pyproject_installs_again(kit_copy):
     assert kit(kit_copy, "install", "kit", "PYTHON=./good-python").returncode == 0
     kit(kit_copy, "install", "kit")
