@@ -78,7 +78,7 @@ def venv_scheme() -> str:
     """The sysconfig scheme ``venv`` lays a new environment out by: Python 3.11 and newer name it ``venv``
     (``posix_venv`` or ``nt_venv`` underneath); 3.10's ``venv`` module uses ``Scripts`` on Windows and
     ``bin`` elsewhere, which are the ``nt`` and ``posix_prefix`` schemes' folders.
-    ``pixelkit.paths.venv_scripts_dir`` answers the same for the kit's own hints."""
+    ``pixelkit.context.paths.venv_scripts_dir`` answers the same for the kit's own hints."""
     if "venv" in sysconfig.get_scheme_names():
         return "venv"
     return "nt" if WINDOWS else "posix_prefix"
@@ -371,11 +371,8 @@ def arch():
     return ["--architecture", os.environ.get("ARCH") or "x86_64"]
 
 
-# notebook 07's wrong Python; `pixelkit.teaching.mistakes` once the package is grouped by role.
-WRONG_PYTHON_PACKAGE = ("import importlib\n"
-                        "try:\n    mistakes = importlib.import_module('pixelkit.teaching.mistakes')\n"
-                        "except ImportError:\n    mistakes = importlib.import_module('pixelkit.mistakes')\n"
-                        "print(mistakes.wrong_python_package().path)")
+# notebook 07's wrong Python, kept with the Lambda wheels.
+WRONG_PYTHON_PACKAGE = "from pixelkit.teaching import mistakes; print(mistakes.wrong_python_package().path)"
 
 # name: (what it installs, the commands it runs with .venv's Python, help). A command is a list of the
 # interpreter's arguments, or a function of the settings that returns one.

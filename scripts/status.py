@@ -5,7 +5,7 @@ Usage: python scripts/status.py [--target local|aws] [--help]
 The local emulator is the default target; `--target aws` uses your AWS credentials.
 """
 
-from pixelkit.entry import run_script
+from pixelkit.commands.entry import run_script
 
 if __name__ == "__main__":
     run_script("status")

@@ -9,10 +9,10 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from pixelkit import steps
+from pixelkit.tutorial import steps
 from pixelkit.aws import functions, s3
-from pixelkit.state import load_state, state_path
-from pixelkit.workshop import open_workshop
+from pixelkit.context.state import load_state, state_path
+from pixelkit.context.workshop import open_workshop
 from helpers import NOTHING
 from strict_aws import UNVALIDATED_DESTINATION, Interrupt, StrictAws
 
@@ -30,8 +30,8 @@ def slept(monkeypatch):
 def suffixes(monkeypatch):
     """Predictable run suffixes, so that a test can say which bucket name is taken."""
     counter = itertools.count(1)
-    monkeypatch.setattr("pixelkit.state.new_suffix", lambda: f"{next(counter):08x}")
-    monkeypatch.setattr("pixelkit.steps.new_suffix", lambda: f"{next(counter):08x}")
+    monkeypatch.setattr("pixelkit.context.state.new_suffix", lambda: f"{next(counter):08x}")
+    monkeypatch.setattr("pixelkit.tutorial.steps.new_suffix", lambda: f"{next(counter):08x}")
 
 
 @pytest.fixture
@@ -182,7 +182,7 @@ def test_a_bucket_we_already_own_is_reused(eu_workshop, suffixes, monkeypatch, k
 
 
 def test_too_many_taken_names_end_with_one_clear_message(moto_workshop, monkeypatch):
-    from pixelkit.errors import WorkshopError
+    from pixelkit.context.errors import WorkshopError
 
     monkeypatch.setattr(s3, "bucket_exists", lambda client, bucket: (_ for _ in ()).throw(s3.BucketNameTaken(bucket)))
     with pytest.raises(WorkshopError, match="5 bucket names in a row belong to someone else"):
@@ -252,7 +252,8 @@ def test_students_get_their_own_names_tags_and_state(moto_workshop, slept):
 
 
 def test_a_students_cleanup_check_passes_while_a_classmate_still_has_resources(moto_workshop, slept, capsys):
-    from pixelkit import checks, cli
+    from pixelkit.tutorial import checks
+    from pixelkit.commands import cli
 
     alice = open_workshop("aws", student="alice")
     bob = open_workshop("aws", student="bob")
@@ -270,7 +271,7 @@ def test_a_students_cleanup_check_passes_while_a_classmate_still_has_resources(m
     # Bob's run and alice-b's are untouched, and their own check says so
     assert steps.inventory(bob)["functions"] == ["day38-bob-image_pixelator"]
     assert steps.inventory(alice_b)["functions"] == ["day38-alice-b-image_pixelator"]
-    from pixelkit.errors import WorkshopError
+    from pixelkit.context.errors import WorkshopError
 
     with pytest.raises(WorkshopError, match="still there: buckets: day38-bob-"):
         checks.check_step(bob, 6)
@@ -280,7 +281,7 @@ def test_a_students_cleanup_check_passes_while_a_classmate_still_has_resources(m
 
 
 def test_a_student_name_that_cannot_be_in_a_bucket_name_is_refused(moto_workshop):
-    from pixelkit.errors import WorkshopError
+    from pixelkit.context.errors import WorkshopError
 
     with pytest.raises(WorkshopError, match="lowercase letters"):
         open_workshop("aws", student="Alice Smith")
@@ -297,7 +298,7 @@ def test_the_student_comes_from_the_environment(moto_workshop, monkeypatch):
 
 
 def test_a_trigger_on_the_destination_bucket_is_refused(moto_workshop, slept):
-    from pixelkit.errors import WorkshopError
+    from pixelkit.context.errors import WorkshopError
 
     function_arn = steps.setup(moto_workshop)["function_arn"]
     state = moto_workshop.state

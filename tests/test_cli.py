@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pixelkit.cli import main
+from pixelkit.commands.cli import main
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
@@ -41,7 +41,7 @@ def test_every_script_runs_and_shows_its_help():
 
 
 def test_switching_from_local_to_aws_forgets_the_emulator(monkeypatch):
-    from pixelkit.target import use_target
+    from pixelkit.context.target import use_target
 
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     local = use_target("local")
@@ -54,7 +54,7 @@ def test_switching_from_local_to_aws_forgets_the_emulator(monkeypatch):
 def test_the_emulator_command_passes_its_options_through(tmp_path):
     import time
 
-    from pixelkit.target import emulator_is_listening
+    from pixelkit.context.target import emulator_is_listening
 
     ready = tmp_path / "ready"
     process = subprocess.Popen(
@@ -73,7 +73,7 @@ def test_the_emulator_command_passes_its_options_through(tmp_path):
 
 
 def test_upload_reports_each_picture_and_goes_on_after_a_bad_one(emulator_url, monkeypatch, capsys, tmp_path):
-    from pixelkit.paths import sample_images
+    from pixelkit.context.paths import sample_images
 
     monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", emulator_url)
     assert main(["setup"]) == 0
@@ -108,9 +108,9 @@ def test_status_shows_the_trigger_and_the_permission(emulator_url, monkeypatch, 
     assert "s3:ObjectCreated:* -> day38-image_pixelator" in out
     assert "permission for s3://day38-source-" in out and "to invoke day38-image_pixelator: yes" in out
     # and says so when they are gone
-    from pixelkit import steps
+    from pixelkit.tutorial import steps
     from pixelkit.aws import functions, s3
-    from pixelkit.workshop import open_workshop
+    from pixelkit.context.workshop import open_workshop
 
     ws = open_workshop("local")
     s3.remove_lambda_trigger(ws.client("s3"), ws.state.source_bucket, steps.TRIGGER_ID)

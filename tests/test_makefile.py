@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from pixelkit.paths import KIT_ROOT
+from pixelkit.context.paths import KIT_ROOT
 
 OLD_PYTHON = """#!/bin/sh
 case "$1" in --version) echo "Python 3.9.18";; -c) exit 1;; *) echo "3.9 cannot do $*" >&2; exit 1;; esac

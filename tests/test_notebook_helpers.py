@@ -1,4 +1,4 @@
-"""pixelkit.checks and pixelkit.notebook: what the notebooks' first and last cells rely on."""
+"""pixelkit.tutorial.checks and pixelkit.teaching.notebook: what the notebooks' first and last cells rely on."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import pytest
 from IPython.display import Image, Markdown
 
 from helpers import free_port
-from pixelkit import checks, notebook, pipeline, steps
-from pixelkit.errors import WorkshopError
-from pixelkit.paths import KIT_ROOT, sample_images
-from pixelkit.pictures import variants_figure
+from pixelkit.tutorial import checks, pipeline, steps
+from pixelkit.teaching import notebook
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.paths import KIT_ROOT, sample_images
+from pixelkit.teaching.pictures import variants_figure
 
 
 @pytest.fixture
@@ -81,7 +82,7 @@ def test_the_output_check_names_the_missing_outputs(moto_workshop):
     assert checks.check_step(ws, 5) == [f"cat.jpg: all 5 outputs are in s3://{ws.state.destination_bucket}"]
 
 
-# pixelkit.notebook --------------------------------------------------------------------------------
+# pixelkit.teaching.notebook --------------------------------------------------------------------------------
 
 def test_start_says_how_to_start_the_emulator_when_none_listens(monkeypatch):
     port = free_port()
@@ -147,7 +148,7 @@ def test_a_picture_from_the_upload_button_comes_first(tmp_path, monkeypatch):
 
 
 def test_the_check_of_step_5_names_a_refused_picture_and_what_to_do():
-    from pixelkit.pipeline import Upload
+    from pixelkit.tutorial.pipeline import Upload
 
     refused = Upload(KIT_ROOT / "notes.txt", "notes.txt", problem="The function did not pixelate notes.txt:\n  not an image")
     with pytest.raises(WorkshopError, match="(?s)not an image.*MY_PICTURE"):

@@ -16,8 +16,8 @@ import nbformat
 import pytest
 
 from helpers import NOTHING, free_port
-from pixelkit.paths import KIT_ROOT
-from pixelkit.state import state_path
+from pixelkit.context.paths import KIT_ROOT
+from pixelkit.context.state import state_path
 
 NOTEBOOKS_DIR = KIT_ROOT / "notebooks"
 STEP_NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("0*.ipynb"))
@@ -79,14 +79,14 @@ def test_a_notebook_calls_the_package_and_holds_no_logic_of_its_own(path):
         assert not logic, f"{path.name}: move this {logic} into the pixelkit package:\n{cell.source}"
         imported = [a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names]
         modules = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-        assert all(m == "pixelkit" for m in modules) and not [n for n in ast.walk(tree) if isinstance(n, ast.Import)], imported
+        assert all(m == "pixelkit" or m.startswith("pixelkit.") for m in modules) and not [n for n in ast.walk(tree) if isinstance(n, ast.Import)], imported
     # the first cell connects to the target for this step; the last one proves the step worked
     assert f"notebook.start({step})" in cells[0].source
     assert cells[-1].source.strip() in (f"notebook.check(ws, {step})", f"notebook.check(ws, {step}, uploads)")
 
 
 def test_make_lab_serves_copies_so_the_kits_notebooks_stay_clean(tmp_path):
-    from pixelkit.lab import working_copy
+    from pixelkit.commands.lab import working_copy
 
     first = NOTEBOOKS_DIR / "01-create-buckets.ipynb"
     before = first.read_bytes()
@@ -161,17 +161,17 @@ def check_result(notebook) -> str:
 
 
 def current_inventory(env: dict[str, str]) -> dict:
-    from pixelkit import steps
-    from pixelkit.workshop import open_workshop
+    from pixelkit.tutorial import steps
+    from pixelkit.context.workshop import open_workshop
 
     return steps.inventory(open_workshop("local"))
 
 
 def assert_the_function_ran_for_each_run(first_started: float, second_started: float) -> None:
     """Notebook 05's second Run All pixelated the picture again: not a pass on the first run's outputs."""
-    from pixelkit import pipeline
+    from pixelkit.tutorial import pipeline
     from pixelkit.aws import s3
-    from pixelkit.workshop import open_workshop
+    from pixelkit.context.workshop import open_workshop
 
     ws = open_workshop("local")
     reports = [line for line in pipeline.function_log(ws, int(first_started * 1000)) if line.startswith("REPORT ")]
@@ -350,9 +350,9 @@ def screenshot_pictures(page, screenshot: Path) -> None:
                     "`apt-get install -y chromium` (.ci/run installs it)")
 def test_notebook_05_runs_in_jupyterlab_and_shows_the_pictures(emulator_url, package_build_dir, monkeypatch, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extras: make .venv/.installed")
-    from pixelkit import steps
-    from pixelkit.lab import lab_command
-    from pixelkit.workshop import open_workshop
+    from pixelkit.tutorial import steps
+    from pixelkit.commands.lab import lab_command
+    from pixelkit.context.workshop import open_workshop
 
     monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", emulator_url)
     env = kernel_env(emulator_url, package_build_dir)
@@ -410,7 +410,7 @@ def test_a_learners_error_shows_in_the_notebook_as_its_message(tmp_path, package
     import nbformat
     from nbclient import NotebookClient
 
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from pixelkit import notebook\nws = notebook.start(1)")])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from pixelkit.teaching import notebook\nws = notebook.start(1)")])
     env = kernel_env("http://127.0.0.1:9", package_build_dir)  # nothing listens on the discard port
     NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)

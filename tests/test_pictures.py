@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PIL import Image
 
-from pixelkit import pictures
-from pixelkit.paths import sample_images
+from pixelkit.teaching import pictures
+from pixelkit.context.paths import sample_images
 
 
 def test_transparent_pixels_show_as_a_checkerboard_and_half_transparent_ones_blend(tmp_path):

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from pixelkit import paths
-from pixelkit.errors import WorkshopError
-from pixelkit.paths import KIT_ROOT, as_typed_here, venv_command, venv_scripts_dir
+from pixelkit.context import paths
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.paths import KIT_ROOT, as_typed_here, venv_command, venv_scripts_dir
 
 
 def load_kit_py():

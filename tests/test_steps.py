@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from pixelkit import steps
-from pixelkit.errors import WorkshopError
-from pixelkit.state import load_state, state_path
+from pixelkit.tutorial import steps
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.state import load_state, state_path
 
 
 def kit_inventory(ws) -> dict[str, list[str]]:
@@ -159,7 +159,7 @@ def test_deploying_another_architecture_replaces_code_and_architecture_together(
     [update] = sent
     assert update["Architectures"] == ["arm64"]
     # the arm64 package (aarch64 Pillow), never arm64 Pillow in an x86_64 function
-    from pixelkit.package import RUNTIME, build_package
+    from pixelkit.tutorial.package import RUNTIME, build_package
 
     assert update["ZipFile"] == build_package(RUNTIME, "arm64").read_bytes()
     assert "architecture x86_64 -> arm64" in kit_log.text

@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 
 from helpers import free_port
-from pixelkit import checks, cli, invocations, pipeline, steps
+from pixelkit.tutorial import checks, invocations, pipeline, steps
+from pixelkit.commands import cli
 from pixelkit.aws import functions, s3
-from pixelkit.errors import WorkshopError, explain
-from pixelkit.paths import KIT_ROOT, sample_images, venv_scripts_dir
-from pixelkit.state import load_state, state_path
-from pixelkit.workshop import open_workshop
+from pixelkit.context.errors import WorkshopError, explain
+from pixelkit.context.paths import KIT_ROOT, sample_images, venv_scripts_dir
+from pixelkit.context.state import load_state, state_path
+from pixelkit.context.workshop import open_workshop
 
 RID = "8f5c2b1e-1111-4222-8333-944455556666"
 
@@ -198,7 +199,7 @@ def killed_once(event, context):
 
 
 def _deploy_wrapper(ws, handler: str) -> None:
-    from pixelkit import package as packaging
+    from pixelkit.tutorial import package as packaging
 
     buffer = io.BytesIO(packaging.build_package(packaging.RUNTIME, "x86_64").path.read_bytes())
     with zipfile.ZipFile(buffer, "a") as archive:
@@ -481,6 +482,8 @@ def test_ctrl_c_in_the_first_moments_of_a_command_prints_no_traceback(tmp_path, 
     # Python's own start (before the console script's first line) is out of any program's reach; from the
     # first import of the kit on, a Ctrl-C is the kit's to catch: no traceback through its code or boto3's.
     assert not any(name in err for name in ("pixelkit", "boto3", "botocore", "argparse")), err
+    if "init_import_site" in err:
+        return  # the signal came while Python itself was still starting (importing site), before any kit code
     # 130 and "Interrupted." once Python runs; killed by the signal before its handler exists; or done already
     assert process.returncode in (130, -signal.SIGINT, 2), err
     if process.returncode == 130:
@@ -507,14 +510,14 @@ def test_ctrl_c_during_make_demo_ends_in_interrupted_and_stops_its_emulator(tmp_
     assert process.returncode == 130, out
     assert "Interrupted." in out and "Could not connect" not in out and "Traceback" not in out
     assert "deleted bucket day38-source-" in out  # the demo cleaned up on its emulator before stopping it
-    from pixelkit.target import emulator_is_listening
+    from pixelkit.context.target import emulator_is_listening
 
     assert not emulator_is_listening(f"http://127.0.0.1:{port}")
 
 
 def test_an_init_error_written_before_start_belongs_to_that_attempt():
     """As on AWS, what INIT wrote comes before START; a tail of an earlier invocation does not count."""
-    from pixelkit.invocations import parse_attempts
+    from pixelkit.tutorial.invocations import parse_attempts
 
     def event(message):
         return {"message": message, "logStreamName": "2026/01/01/[$LATEST]abc"}

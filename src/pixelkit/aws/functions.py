@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from pixelkit.aws.errors import error_code, error_message, log_and_raise
 from pixelkit.aws.tags import select_named
-from pixelkit.errors import WorkshopError
+from pixelkit.context.errors import WorkshopError
 
 logger = logging.getLogger(__name__)
 

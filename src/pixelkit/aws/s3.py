@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from pixelkit.aws.errors import error_code, log_and_raise
 from pixelkit.aws.tags import select_named, tag_dict, tag_list
-from pixelkit.errors import WorkshopError
+from pixelkit.context.errors import WorkshopError
 
 logger = logging.getLogger(__name__)
 

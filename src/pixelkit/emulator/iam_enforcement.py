@@ -74,7 +74,7 @@ class Principal:
 
 
 def learner_policy() -> iam_evaluation.NamedPolicy:
-    from pixelkit.paths import POLICIES_DIR
+    from pixelkit.context.paths import POLICIES_DIR
 
     path = POLICIES_DIR / "learner-policy.json"
     return iam_evaluation.NamedPolicy(path.name, json.loads(path.read_text()))
@@ -100,7 +100,7 @@ def usage() -> dict:
 
 def save_usage() -> None:
     """When the emulator stops (``make demo`` stops its own), its record stays in .workshop/ for the learner."""
-    from pixelkit.paths import workshop_dir
+    from pixelkit.context.paths import workshop_dir
 
     if not _used:
         return

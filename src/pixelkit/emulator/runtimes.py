@@ -280,7 +280,7 @@ def prepare(runtimes: list[str] | None = None) -> list[RuntimeEnvironment]:
             check_runtime(runtime)
             prepared.append(runtime_environment(runtime))
         except (RuntimeRefused, RuntimeError) as error:
-            from pixelkit.errors import WorkshopError
+            from pixelkit.context.errors import WorkshopError
 
             raise WorkshopError(str(error)) from None
     return prepared

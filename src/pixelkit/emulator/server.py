@@ -23,9 +23,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from pixelkit.emulator.http_guard import scrubbed
-from pixelkit.errors import WorkshopError
-from pixelkit.paths import environment_settings, venv_command, workshop_dir
-from pixelkit.target import Target, emulator_is_listening
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.paths import environment_settings, venv_command, workshop_dir
+from pixelkit.context.target import Target, emulator_is_listening
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4566

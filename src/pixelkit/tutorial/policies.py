@@ -6,9 +6,9 @@ import json
 from string import Template
 
 from pixelkit.aws.sts import partition_for
-from pixelkit.errors import WorkshopError
-from pixelkit.paths import POLICIES_DIR
-from pixelkit.state import State
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.paths import POLICIES_DIR
+from pixelkit.context.state import State
 
 POLICY_FILES = {
     "least-privilege": "least-privilege-policy.json",

@@ -20,13 +20,13 @@ from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import WaiterError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
-from pixelkit import invocations, steps
+from pixelkit.tutorial import invocations, steps
 from pixelkit.aws import functions, logs
 from pixelkit.aws import s3 as s3_wrapper
-from pixelkit.errors import WorkshopError
-from pixelkit.paths import HANDLER_DIR
-from pixelkit.steps import TIMEOUT_SECONDS
-from pixelkit.workshop import Workshop
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.paths import HANDLER_DIR
+from pixelkit.tutorial.steps import TIMEOUT_SECONDS
+from pixelkit.context.workshop import Workshop
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ _GONE_AWS = ("A resource of this run is not there (deleted outside the kit?). `m
 
 
 def _on_aws() -> bool:
-    """Whether this process targets a real account (pixelkit.target.use_target sets WORKSHOP_TARGET)."""
+    """Whether this process targets a real account (pixelkit.context.target.use_target sets WORKSHOP_TARGET)."""
     return os.environ.get("WORKSHOP_TARGET") == "aws"
 
 

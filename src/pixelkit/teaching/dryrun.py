@@ -29,12 +29,12 @@ from dataclasses import dataclass
 
 import boto3
 
-from pixelkit import steps
-from pixelkit.calls import Call, CallRecorder, is_write
-from pixelkit.errors import WorkshopError
-from pixelkit.state import check_same_target, load_state, state_path
-from pixelkit.target import Target
-from pixelkit.workshop import Workshop
+from pixelkit.tutorial import steps
+from pixelkit.context.calls import Call, CallRecorder, is_write
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.state import check_same_target, load_state, state_path
+from pixelkit.context.target import Target
+from pixelkit.context.workshop import Workshop
 
 logger = logging.getLogger(__name__)
 

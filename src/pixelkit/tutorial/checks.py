@@ -7,16 +7,16 @@ at what the step said it did), returns the facts it verified, and raises a
 
 from __future__ import annotations
 
-from pixelkit import package as packaging
+from pixelkit.tutorial import package as packaging
 from pixelkit.aws import functions, iam, logs, s3
-from pixelkit.errors import WorkshopError
-from pixelkit.pipeline import expected_outputs
-from pixelkit.policies import render_policy, trust_policy
-from pixelkit.state import State, state_path
-from pixelkit.steps import (
+from pixelkit.context.errors import WorkshopError
+from pixelkit.tutorial.pipeline import expected_outputs
+from pixelkit.tutorial.policies import render_policy, trust_policy
+from pixelkit.context.state import State, state_path
+from pixelkit.tutorial.steps import (
     TIMEOUT_SECONDS, TRIGGER_ID, inventory, require_remembered, same_bucket_problem, trigger_on_destination,
 )
-from pixelkit.workshop import Workshop
+from pixelkit.context.workshop import Workshop
 
 
 def _require(condition: bool, problem: str, fix: str) -> None:

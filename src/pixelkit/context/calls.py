@@ -4,8 +4,8 @@ The learner should see the API, not only the kit. Every ``Workshop`` records its
 calls with two botocore event hooks on its session (so on any target, emulator or AWS):
 ``before-parameter-build`` notes the operation and the parameters as the step passed them,
 ``after-call`` (or ``after-call-error``) notes what came back. Scripts print each call as a
-line when it returns; notebooks show a table under each cell (``pixelkit.notebook``); the
-dry run (``pixelkit.dryrun``) prints the same calls made against its private copy of AWS.
+line when it returns; notebooks show a table under each cell (``pixelkit.teaching.notebook``); the
+dry run (``pixelkit.teaching.dryrun``) prints the same calls made against its private copy of AWS.
 """
 
 from __future__ import annotations

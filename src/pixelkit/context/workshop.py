@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 import boto3
 
 from pixelkit.aws.sts import get_account_id, partition_for
-from pixelkit.calls import CallRecorder
-from pixelkit.errors import WorkshopError
-from pixelkit.state import (
+from pixelkit.context.calls import CallRecorder
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.state import (
     State, check_same_target, check_student, current_student, default_state, load_state, save_state, state_path,
 )
-from pixelkit.target import (
+from pixelkit.context.target import (
     ATTEMPTS, CONNECT_TIMEOUT, START_EMULATOR, Target, client_config, new_session, require_emulator, use_target,
 )
 
@@ -29,7 +29,7 @@ class Workshop:
     student: str | None = None
     _clients: dict = field(default_factory=dict, repr=False)
     _checked_account: str | None = field(default=None, repr=False)
-    # Every call this workshop's clients make, in order (pixelkit.calls): scripts print them, notebooks show a table.
+    # Every call this workshop's clients make, in order (pixelkit.context.calls): scripts print them, notebooks show a table.
     calls: CallRecorder = field(default_factory=CallRecorder, repr=False)
 
     def __post_init__(self):

@@ -16,7 +16,7 @@ from urllib.error import URLError
 from urllib.request import urlopen
 
 from pixelkit.emulator import iam_evaluation
-from pixelkit.errors import WorkshopError
+from pixelkit.context.errors import WorkshopError
 
 DENIAL = re.compile(
     r"User: (?P<principal>arn:[^\s]+) is not authorized to perform: (?P<action>[\w-]+:[\w*]+)"
@@ -65,7 +65,7 @@ def explain_denial(log_line: str, state=None) -> str | None:
         kind = getattr(state, "policy", None) or "least-privilege"
         policy_file = f"policies/{'tutorial-inline-policy.json' if kind == 'tutorial' else 'least-privilege-policy.json'}"
         who = f"The function's role {role}"
-        from pixelkit.paths import venv_command
+        from pixelkit.context.paths import venv_command
 
         rerun = (f"then run step 2 again (`{venv_command('python')} scripts/step2_create_role.py`, or `make setup`), "
                  "which rewrites the role's inline policy, and upload again (step 5)")
@@ -200,8 +200,8 @@ def tutorial_policy_for(usage: dict, state=None) -> dict:
     """The tutorial's policy for this run: from the state, else for the buckets and function the calls name."""
     from string import Template
 
-    from pixelkit.paths import POLICIES_DIR
-    from pixelkit.policies import render_policy
+    from pixelkit.context.paths import POLICIES_DIR
+    from pixelkit.tutorial.policies import render_policy
 
     if state is not None and state.account_id:
         return render_policy(state, "tutorial")
@@ -222,7 +222,7 @@ def tutorial_policy_for(usage: dict, state=None) -> dict:
 
 def policy_used(target, state=None, role: str | None = None) -> str:
     """``pixelkit policy used`` and notebook 05: the report for the emulator at ``target``."""
-    from pixelkit.paths import workshop_dir
+    from pixelkit.context.paths import workshop_dir
 
     if not target.is_local:
         raise WorkshopError("Only the local emulator records each call of the function's role. On a real account, "

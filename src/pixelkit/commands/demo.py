@@ -6,15 +6,15 @@ import logging
 import os
 from pathlib import Path
 
-from pixelkit import pipeline, steps
-from pixelkit.cost import estimate_run_cost
-from pixelkit.errors import WorkshopError
+from pixelkit.tutorial import pipeline, steps
+from pixelkit.teaching.cost import estimate_run_cost
+from pixelkit.context.errors import WorkshopError
 from pixelkit.emulator.server import emulator_running
-from pixelkit.paths import sample_images, workshop_dir
-from pixelkit.pictures import save_contact_sheet
-from pixelkit.state import load_state
-from pixelkit.target import emulator_is_listening, use_target
-from pixelkit.workshop import open_workshop
+from pixelkit.context.paths import sample_images, workshop_dir
+from pixelkit.teaching.pictures import save_contact_sheet
+from pixelkit.context.state import load_state
+from pixelkit.context.target import emulator_is_listening, use_target
+from pixelkit.context.workshop import open_workshop
 
 logger = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ import base64
 import hashlib
 import logging
 
-from pixelkit import package as packaging
+from pixelkit.tutorial import package as packaging
 from pixelkit.aws import functions, iam, logs, s3
-from pixelkit.errors import WorkshopError
-from pixelkit.policies import render_policy, trust_policy
+from pixelkit.context.errors import WorkshopError
+from pixelkit.tutorial.policies import render_policy, trust_policy
 from pixelkit.aws.tags import tags_match
-from pixelkit.state import NAME_PREFIX, WORKSHOP_TAG, forget_state, kit_tags, new_suffix, state_path
-from pixelkit.workshop import Workshop
+from pixelkit.context.state import NAME_PREFIX, WORKSHOP_TAG, forget_state, kit_tags, new_suffix, state_path
+from pixelkit.context.workshop import Workshop
 
 logger = logging.getLogger(__name__)
 

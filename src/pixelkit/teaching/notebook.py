@@ -1,6 +1,6 @@
 """What the notebooks call to start and to show things; the steps themselves live in the package.
 
-A notebook is explanations, calls of ``pixelkit.steps`` / ``pixelkit.pipeline``,
+A notebook is explanations, calls of ``pixelkit.tutorial.steps`` / ``pixelkit.tutorial.pipeline``,
 and these display helpers. They render Markdown and PNG, which JupyterLab,
 ``jupyter nbconvert`` and nbclient all keep, so nothing depends on widgets or on
 matplotlib's backend.
@@ -18,13 +18,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from IPython import get_ipython
 from IPython.display import Image, Markdown, display
 
-from pixelkit import calls as aws_calls
-from pixelkit import checks
+from pixelkit.context import calls as aws_calls
+from pixelkit.tutorial import checks
 from pixelkit.aws import functions, s3
-from pixelkit.errors import WorkshopError, explain
-from pixelkit.paths import IMAGES_DIR, KIT_ROOT, output_dir, sample_images
-from pixelkit.state import state_path
-from pixelkit.workshop import Workshop, configure_console_logging, open_workshop
+from pixelkit.context.errors import WorkshopError, explain
+from pixelkit.context.paths import IMAGES_DIR, KIT_ROOT, output_dir, sample_images
+from pixelkit.context.state import state_path
+from pixelkit.context.workshop import Workshop, configure_console_logging, open_workshop
 
 
 # The first cell ----------------------------------------------------------------------------------
@@ -330,7 +330,7 @@ def show_function_log(log_lines: list[str], heading: str = "The function's log (
 
 def show_pictures(uploads: list) -> None:
     """Each uploaded picture beside its five outputs; a picture the function refused is named with the reason."""
-    from pixelkit.pictures import variants_figure
+    from pixelkit.teaching.pictures import variants_figure
 
     done = [(upload.original, upload.outputs) for upload in uploads if upload.outputs]
     for upload in uploads:
@@ -346,7 +346,7 @@ def show_policy_used(ws: Workshop) -> None:
 
     from IPython.display import HTML, display
 
-    from pixelkit.iam_advice import policy_used
+    from pixelkit.teaching.iam_advice import policy_used
 
     try:
         report = policy_used(ws.target, ws.state, ws.state.role_name if ws.state else None)

@@ -19,11 +19,11 @@ from pathlib import Path
 from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pixelkit import pipeline, steps
-from pixelkit.errors import WorkshopError, explain
-from pixelkit.paths import as_typed_here, output_dir, sample_images
-from pixelkit.state import TAG_WORKSHOP, WORKSHOP_TAG, check_student, current_student, state_path
-from pixelkit.workshop import Workshop, configure_console_logging, open_workshop
+from pixelkit.tutorial import pipeline, steps
+from pixelkit.context.errors import WorkshopError, explain
+from pixelkit.context.paths import as_typed_here, output_dir, sample_images
+from pixelkit.context.state import TAG_WORKSHOP, WORKSHOP_TAG, check_student, current_student, state_path
+from pixelkit.context.workshop import Workshop, configure_console_logging, open_workshop
 
 logger = logging.getLogger("pixelkit")
 
@@ -49,7 +49,7 @@ def _setup(ws: Workshop, args) -> None:
 
 
 def _upload(ws: Workshop, args) -> None:
-    from pixelkit.cost import estimate_run_cost
+    from pixelkit.teaching.cost import estimate_run_cost
 
     images = pipeline.pictures(args.images or images_from_environment() or sample_images()[:1])
     uploads, log_lines = pipeline.run_pipeline_test(ws, images, args.out, keep_going=True)
@@ -88,7 +88,7 @@ def images_from_environment() -> list[str]:
 def _cleanup(ws: Workshop, args) -> None:
     if args.all_tagged:
         if args.dry_run:
-            from pixelkit.dryrun import plan_cleanup_tagged
+            from pixelkit.teaching.dryrun import plan_cleanup_tagged
 
             plan_cleanup_tagged(ws, ws.student)
         else:
@@ -131,7 +131,7 @@ def _status(ws: Workshop, args) -> None:
 
 
 def _demo(args) -> None:
-    from pixelkit.demo import run_demo
+    from pixelkit.commands.demo import run_demo
 
     run_demo(args.out)
 
@@ -143,13 +143,13 @@ def _emulator(args) -> None:
 
 
 def _lab(args) -> int:
-    from pixelkit.lab import run_lab
+    from pixelkit.commands.lab import run_lab
 
     return run_lab(args.rest)
 
 
 def _package(args) -> None:
-    from pixelkit.package import RUNTIME, build_package
+    from pixelkit.tutorial.package import RUNTIME, build_package
 
     package = build_package(RUNTIME, args.architecture)
     print(f"{package.path}  {package.size / 1e6:.2f} MB  sha256 {package.sha256}")
@@ -172,8 +172,8 @@ def _runtimes(args) -> None:
 
 
 def _dry_run(args) -> None:
-    from pixelkit.dryrun import plan
-    from pixelkit.target import use_target
+    from pixelkit.teaching.dryrun import plan
+    from pixelkit.context.target import use_target
 
     student = check_student(args.student) if args.student is not None else current_student()
     plan(args.command, use_target(args.target), student, getattr(args, "policy", None),
@@ -182,16 +182,16 @@ def _dry_run(args) -> None:
 
 def _policy(args) -> None:
     """`pixelkit policy used`: the policy the function's calls needed, beside its own and the tutorial's."""
-    from pixelkit.iam_advice import policy_used
-    from pixelkit.state import load_state
-    from pixelkit.target import use_target
+    from pixelkit.teaching.iam_advice import policy_used
+    from pixelkit.context.state import load_state
+    from pixelkit.context.target import use_target
 
     student = check_student(args.student) if args.student is not None else current_student()
     print(policy_used(use_target(args.target), load_state(student), args.role))
 
 
 def _class(args) -> None:
-    from pixelkit import classroom
+    from pixelkit.commands import classroom
 
     if args.class_command == "setup":
         names = classroom.student_names(args.students, args.count)
@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             function, _ = COMMANDS[args.command]
             function(open_workshop(args.target, args.student), args)
     except KeyboardInterrupt:
-        from pixelkit.entry import INTERRUPTED
+        from pixelkit.commands.entry import INTERRUPTED
 
         print("\n" + as_typed_here(INTERRUPTED), file=sys.stderr)
         return 130

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pixelkit import steps
-from pixelkit.errors import WorkshopError, explain
-from pixelkit.state import check_student, students_with_state
-from pixelkit.workshop import open_workshop
+from pixelkit.tutorial import steps
+from pixelkit.context.errors import WorkshopError, explain
+from pixelkit.context.state import check_student, students_with_state
+from pixelkit.context.workshop import open_workshop
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ import secrets
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from pixelkit.errors import WorkshopError
-from pixelkit.paths import workshop_dir
-from pixelkit.target import Target
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.paths import workshop_dir
+from pixelkit.context.target import Target
 
 WORKSHOP_TAG = "pixelation-workshop"
 # The tag keys on every resource: ``cleanup --all-tagged`` finds earlier runs by them.
@@ -160,7 +160,7 @@ def state_problems(data, student: str | None = None) -> list[str]:
             problems.append(f"{name} is {json.dumps(data.get(name))}, not a text")
     if problems:
         return problems
-    from pixelkit.target import TARGETS, region_problem
+    from pixelkit.context.target import TARGETS, region_problem
 
     if data["target"] not in TARGETS:
         problems.append(f"target is {data['target']!r}, not one of {', '.join(TARGETS)}")

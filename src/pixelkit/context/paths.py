@@ -15,7 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
+KIT_ROOT = Path(__file__).resolve().parents[3]
 HANDLER_DIR = KIT_ROOT / "handler"
 POLICIES_DIR = KIT_ROOT / "policies"
 IMAGES_DIR = KIT_ROOT / "images"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pixelkit import prices
+from pixelkit.teaching import prices
 
 REPORT = re.compile(r"^REPORT RequestId: .*?Billed Duration: (?P<billed>[\d.]+) ms\s+Memory Size: (?P<memory>\d+) MB")
 

@@ -1,7 +1,7 @@
 """The ``pixelkit`` command's entry point: a Ctrl-C at any moment, imports included, ends in one line.
 
 Importing boto3 takes a moment; a Ctrl-C then would print a bare KeyboardInterrupt
-traceback if the handler were in ``pixelkit.cli`` itself. So this module imports
+traceback if the handler were in ``pixelkit.commands.cli`` itself. So this module imports
 nothing heavy (``pixelkit/__init__.py`` neither) and catches it around everything.
 """
 
@@ -12,7 +12,7 @@ INTERRUPTED = "Interrupted. Every step is safe to run again; `make cleanup` remo
 
 def main(argv=None) -> int:
     try:
-        from pixelkit.cli import main as cli_main
+        from pixelkit.commands.cli import main as cli_main
 
         return cli_main(argv)
     except KeyboardInterrupt:

@@ -23,8 +23,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pixelkit.errors import WorkshopError
-from pixelkit.paths import HANDLER_DIR, build_dir, wheel_cache_dir
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.paths import HANDLER_DIR, build_dir, wheel_cache_dir
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from pixelkit.emulator.server import emulator_running
-from pixelkit.paths import KIT_ROOT, workshop_dir
-from pixelkit.target import use_target
+from pixelkit.context.paths import KIT_ROOT, workshop_dir
+from pixelkit.context.target import use_target
 
 logger = logging.getLogger(__name__)
 

@@ -105,7 +105,7 @@ class Attempt:
         if TIMED_OUT.search(error):
             return "give the function more time and memory (step 4 sets them), or upload a smaller picture."
         if "AccessDenied" in self.text:
-            from pixelkit.iam_advice import find_denial
+            from pixelkit.teaching.iam_advice import find_denial
 
             return find_denial(self.lines, state) or (
                 "the function's role lacks a permission: run step 2 again, it writes the role's policy back.")

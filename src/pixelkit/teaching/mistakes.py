@@ -15,13 +15,13 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from pixelkit import package as packaging
-from pixelkit import invocations, pipeline, steps
+from pixelkit.tutorial import package as packaging
+from pixelkit.tutorial import invocations, pipeline, steps
 from pixelkit.aws import functions
 from pixelkit.aws.errors import error_code, error_message
-from pixelkit.paths import IMAGES_DIR, output_dir
-from pixelkit.policies import render_policy
-from pixelkit.workshop import Workshop
+from pixelkit.context.paths import IMAGES_DIR, output_dir
+from pixelkit.tutorial.policies import render_policy
+from pixelkit.context.workshop import Workshop
 
 PORTRAIT = IMAGES_DIR / "grace_hopper.jpg"
 # A package for the Python before the function's runtime: Pillow's native code is built for one Python.

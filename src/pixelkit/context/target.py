@@ -25,7 +25,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
 
-from pixelkit.errors import WorkshopError
+from pixelkit.context.errors import WorkshopError
 
 LOCAL = "local"
 AWS = "aws"
