@@ -95,3 +95,22 @@ def test_the_caches_stay_where_linux_kept_them_and_move_as_told(tmp_path, monkey
     assert paths.wheel_cache_dir() == tmp_path / "class-cache" / "wheels"
     monkeypatch.setenv("WORKSHOP_WHEEL_CACHE", str(tmp_path / "wheels-here"))
     assert paths.wheel_cache_dir() == Path(tmp_path / "wheels-here")
+
+
+def test_the_ci_workflow_runs_commands_that_exist_on_every_runner_kind():
+    """The GitHub workflow (not run here) names make targets and kit.py commands that are there."""
+    yaml = pytest.importorskip("yaml")
+    workflow = yaml.safe_load((KIT_ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    job = workflow["jobs"]["kit"]
+    kinds = set(job["strategy"]["matrix"]["os"]) | {entry["os"] for entry in job["strategy"]["matrix"]["include"]}
+    assert {"ubuntu-latest", "macos-14", "macos-13", "windows-latest"} <= kinds
+    kit_py = load_kit_py()
+    makefile_targets = (KIT_ROOT / "Makefile").read_text()
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    for run in runs:
+        for word, command in zip(run.split(), run.split()[1:]):
+            if word == "make":
+                assert f" {command} " in makefile_targets.replace("\\\n", " ").replace("\t", " "), command
+            if word == "kit.py":
+                assert command in kit_py.COMMANDS, command
+    assert any("python kit.py demo" in run for run in runs) and any("make test" in run for run in runs)
