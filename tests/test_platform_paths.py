@@ -114,3 +114,23 @@ def test_the_ci_workflow_runs_commands_that_exist_on_every_runner_kind():
             if word == "kit.py":
                 assert command in kit_py.COMMANDS, command
     assert any("python kit.py demo" in run for run in runs) and any("make test" in run for run in runs)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="the stand-ins are sh scripts")
+def test_windows_py_launcher_and_store_shortcut_are_understood(tmp_path, monkeypatch):
+    """Windows' ways to a Python, met on Linux with stand-ins: `py -3.12` names its interpreter; the Store's
+    `python` shortcut with no Python behind it is said to be that, not 'not Python'."""
+    kit_py = load_kit_py()
+    monkeypatch.setattr(kit_py, "WINDOWS", True)
+    launcher, store = tmp_path / "launcher", tmp_path / "WindowsApps"
+    launcher.mkdir(), store.mkdir()
+    (launcher / "py").write_text('#!/bin/sh\n[ "$1" = -3.12 ] && echo "C:\\\\Python312\\\\python.exe" || exit 103\n')
+    (store / "python").write_text("#!/bin/sh\nexit 9009\n")
+    for script in (launcher / "py", store / "python"):
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{launcher}{os.pathsep}{store}")
+    assert kit_py.resolve_python("3.12") == (["C:\\Python312\\python.exe"], "PYTHON=3.12 is C:\\Python312\\python.exe")
+    with pytest.raises(kit_py.KitError, match="Windows' shortcut to the Microsoft Store, and no Python is installed"):
+        kit_py.resolve_python("python")
+    with pytest.raises(kit_py.KitError, match="a version \\(3.12\\) is also looked for with the py launcher"):
+        kit_py.resolve_python("3.99")
