@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -22,7 +23,7 @@ from pixelkit.tutorial import checks, invocations, pipeline, steps
 from pixelkit.commands import cli
 from pixelkit.aws import functions, s3
 from pixelkit.context.errors import WorkshopError, explain
-from pixelkit.context.paths import KIT_ROOT, sample_images
+from pixelkit.context.paths import KIT_ROOT, sample_images, venv_scripts_dir
 from pixelkit.context.state import load_state, state_path
 from pixelkit.context.workshop import open_workshop
 
@@ -400,13 +401,19 @@ def test_make_passes_images_whole(tmp_path):
     """`make upload IMAGES="my photo.jpg"`: the command gets one path, not two words."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
-    fake = tmp_path / "bin"
-    fake.mkdir()
-    (fake / "pixelkit").write_text(f"#!{sys.executable}\nimport os, sys\nprint(repr(sys.argv[1:]), repr(os.environ['IMAGES']))\n")
-    (fake / "pixelkit").chmod(0o755)
-    result = subprocess.run(["make", "-s", "-C", str(KIT_ROOT), "upload", "KIT=", f"BIN={fake}", "IMAGES=my photo.jpg"],
+    for name in ("Makefile", "kit.py", "pyproject.toml"):
+        shutil.copy(KIT_ROOT / name, tmp_path / name)
+    # An installed .venv whose Python answers kit.py's checks and prints what `upload` was given.
+    python = venv_scripts_dir(tmp_path / ".venv") / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f"#!{sys.executable}\nimport os, sys\n"
+                      "if sys.argv[1:3] == ['-m', 'pixelkit']: print(repr(sys.argv[3:]), repr(os.environ['IMAGES']))\n")
+    python.chmod(0o755)
+    digest = hashlib.sha256((tmp_path / "pyproject.toml").read_bytes()).hexdigest()
+    (tmp_path / ".venv" / ".installed-kit").write_text(digest + "\n")
+    result = subprocess.run(["make", "-s", "-C", str(tmp_path), "upload", "IMAGES=my photo.jpg"],
                             capture_output=True, text=True, timeout=60)
-    assert result.stdout.strip() == "['upload'] 'my photo.jpg'", result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['upload'] 'my photo.jpg'", result.stderr
 
 
 def test_a_bad_endpoint_port_and_another_web_server_get_a_message(monkeypatch, capsys):

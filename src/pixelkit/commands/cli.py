@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pixelkit.tutorial import pipeline, steps
 from pixelkit.context.errors import WorkshopError, explain
-from pixelkit.context.paths import output_dir, sample_images
+from pixelkit.context.paths import as_typed_here, output_dir, sample_images
 from pixelkit.context.state import TAG_WORKSHOP, WORKSHOP_TAG, check_student, current_student, state_path
 from pixelkit.context.workshop import Workshop, configure_console_logging, open_workshop
 
@@ -308,10 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         from pixelkit.commands.entry import INTERRUPTED
 
-        print("\n" + INTERRUPTED, file=sys.stderr)
+        print("\n" + as_typed_here(INTERRUPTED), file=sys.stderr)
         return 130
     except (WorkshopError, ClientError, BotoCoreError, Boto3Error) as error:
-        print(f"\nerror: {explain(error)}", file=sys.stderr)
+        print(f"\nerror: {as_typed_here(explain(error))}", file=sys.stderr)
         return 2
     return 0
 

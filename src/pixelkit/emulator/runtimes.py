@@ -33,6 +33,7 @@ from pathlib import Path
 from packaging.tags import Tag, compatible_tags, cpython_tags
 
 from pixelkit.emulator import capabilities
+from pixelkit.context import paths
 
 logger = logging.getLogger("pixelkit.emulator")
 
@@ -45,24 +46,6 @@ RUNTIME_PACKAGES = ["awslambdaric", "boto3"]
 # Lambda's Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34); 3.10 and 3.11 on Amazon Linux 2 (2.26).
 _GLIBC = {(3, 10): 26, (3, 11): 26}
 _LOCK = threading.Lock()
-
-
-def cache_dir() -> Path:
-    """Kept across `make clean` and fresh clones: ``PIXELKIT_CACHE_DIR``, else this computer's user cache.
-
-    That is platformdirs' user cache folder (~/.cache/pixelkit on Linux, ~/Library/Caches/pixelkit
-    on macOS, %LOCALAPPDATA%\\pixelkit\\Cache on Windows); a ~/.cache/pixelkit made by an older kit
-    is still used where the platform's folder does not exist yet.
-    """
-    if os.environ.get("PIXELKIT_CACHE_DIR"):
-        return Path(os.environ["PIXELKIT_CACHE_DIR"])
-    import platformdirs
-
-    platform_dir = Path(platformdirs.user_cache_dir("pixelkit", appauthor=False))
-    legacy = Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")) / "pixelkit"
-    if not platform_dir.exists() and legacy.is_dir():
-        return legacy
-    return platform_dir
 
 
 class RuntimeRefused(ValueError):
@@ -139,10 +122,12 @@ class Interpreter:
 
 
 # What an interpreter says of itself: its version, its installation, and the layout of a venv it makes
-# (sysconfig's "venv" scheme where it has one, 3.11+; else its default scheme, which venv uses).
+# (sysconfig's "venv" scheme where it has one, 3.11+; else the scheme venv itself uses on 3.10: "nt" on
+# Windows, "posix_prefix" elsewhere; not the default scheme, which is Debian's "posix_local", i.e. local/bin).
 _PROBE = """
-import json, sys, sysconfig
-scheme = "venv" if "venv" in sysconfig.get_scheme_names() else sysconfig.get_default_scheme()
+import json, os, sys, sysconfig
+names = sysconfig.get_scheme_names()
+scheme = "venv" if "venv" in names else ("nt" if os.name == "nt" else "posix_prefix")
 paths = {name: sysconfig.get_path(name, scheme, vars={"base": "@V@", "platbase": "@V@"}) for name in ("scripts", "purelib")}
 print(json.dumps([list(sys.version_info[:3]), getattr(sys, "_base_executable", sys.executable), sys.base_prefix,
                   paths, sysconfig.get_config_var("EXE") or ""]))
@@ -250,7 +235,7 @@ class RuntimeEnvironment:
 def runtime_environment(runtime: str, prepare: bool = True) -> RuntimeEnvironment:
     """The runtime environment of ``runtime``, made once (``pixelkit runtimes prepare`` does it ahead)."""
     interpreter, note = interpreter_for(runtime)
-    venv = cache_dir() / "runtimes" / f"{runtime}-on-{interpreter.full_version}"
+    venv = paths.cache_dir() / "runtimes" / f"{runtime}-on-{interpreter.full_version}"
     environment = RuntimeEnvironment(runtime, interpreter, venv, note)
     with _LOCK:
         if not (venv / ".ready").exists():
@@ -267,7 +252,7 @@ def _pip(environment: RuntimeEnvironment, *args: str) -> subprocess.CompletedPro
 
 def wheel_cache(interpreter: Interpreter) -> Path:
     major, minor = interpreter.version
-    return cache_dir() / "wheels" / f"runtime-cp{major}{minor}"
+    return paths.cache_dir() / "wheels" / f"runtime-cp{major}{minor}"
 
 
 def _install(environment: RuntimeEnvironment, requirements: list[str], *options: str) -> subprocess.CompletedProcess:

@@ -65,8 +65,10 @@ def explain_denial(log_line: str, state=None) -> str | None:
         kind = getattr(state, "policy", None) or "least-privilege"
         policy_file = f"policies/{'tutorial-inline-policy.json' if kind == 'tutorial' else 'least-privilege-policy.json'}"
         who = f"The function's role {role}"
-        rerun = ("then run step 2 again (`.venv/bin/python scripts/step2_create_role.py`, or `make setup`), which "
-                 "rewrites the role's inline policy, and upload again (step 5)")
+        from pixelkit.context.paths import venv_command
+
+        rerun = (f"then run step 2 again (`{venv_command('python')} scripts/step2_create_role.py`, or `make setup`), "
+                 "which rewrites the role's inline policy, and upload again (step 5)")
     else:
         policy_file = "policies/learner-policy.json"
         who = f"Your identity ({principal})"
