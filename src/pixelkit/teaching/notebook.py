@@ -12,6 +12,7 @@ import inspect
 import io
 import json
 import time
+from html import escape
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,7 +20,7 @@ from IPython import get_ipython
 from IPython.display import Image, Markdown, display
 
 from pixelkit.context import calls as aws_calls
-from pixelkit.tutorial import checks
+from pixelkit.tutorial import checks, invocations
 from pixelkit.aws import functions, s3
 from pixelkit.context.errors import WorkshopError, explain
 from pixelkit.context.paths import IMAGES_DIR, KIT_ROOT, output_dir, sample_images
@@ -190,12 +191,45 @@ def show_refusal(action, *args, **kwargs) -> str:
 
 
 NOTEBOOK_07 = 7
+DEFAULT_RETRIES = invocations.DEFAULT_RETRIES
+
+
+class Waiting:
+    """One line that says what a cell waits for and for how long, updated in place: pass it as ``progress=``."""
+
+    def __init__(self, what: str, seconds: float):
+        self.what, self.seconds = what, seconds
+        self._handle = display(self._render(0.0, "starting", False), display_id=True)
+
+    def _render(self, elapsed: float, seen: str, over: bool) -> "_Both":
+        if over:
+            text = f"waited {elapsed:.1f} s (up to {self.seconds:.0f} s) for {self.what}: {seen}"
+        else:
+            text = f"waiting up to {self.seconds:.0f} s for {self.what}: {elapsed:.1f} s, {seen}"
+        value = self.seconds if over else min(elapsed, self.seconds)
+        html = (f'<progress value="{value:.1f}" max="{self.seconds:.0f}" style="width:12em"></progress> '
+                f"<code>{escape(text)}</code>")
+        return _Both(text, html)
+
+    def __call__(self, elapsed: float, seen: str, over: bool = False) -> None:
+        self._handle.update(self._render(elapsed, seen, over))
+
+
+def watch_upload(ws: Workshop, key: str, wait_seconds: float = 20):
+    """Notebook 07's "see it": follow the upload of ``key`` through Lambda's attempts, saying what it waits for."""
+    from pixelkit.teaching import mistakes
+
+    waiting = Waiting(f"Lambda's attempts at {key} (read in the function's log)", wait_seconds)
+    return mistakes.watch_upload(ws, key, wait_seconds, progress=waiting)
 
 
 def show_symptom(symptom, width: int = 180) -> None:
-    """What the learner sees after an upload in notebook 07: the outputs that came, and the function's log."""
+    """What the learner sees after an upload in notebook 07: Lambda's attempts, the outputs that came, the log."""
     came = f"{len(symptom.outputs)} of {symptom.wanted}"
-    ran = "the function ran" if symptom.ran else "**the function never ran** (no START/REPORT in its log)"
+    if symptom.ran:
+        ran = f"Lambda ran the function **{symptom.attempts} time{'s' if symptom.attempts > 1 else ''}** (of at most {symptom.of})"
+    else:
+        ran = "**the function never ran** (no START/REPORT in its log)"
     display(Markdown(f"**Uploaded `{symptom.key}`:** {ran}; outputs in the destination bucket: **{came}**."))
     show_function_log(symptom.log_lines or ["(nothing: the log is empty)"], heading="The function's log", width=width)
 
@@ -220,6 +254,12 @@ def check(ws: Workshop, step: int, uploads: list | None = None) -> None:
     if step == NOTEBOOK_07:
         # "When it goes wrong" ends with everything restored: steps 1 to 4 check green again.
         facts = [fact for restored in (1, 2, 3, 4) for fact in checks.check_step(ws, restored)]
+        name = ws.require_state().function_name
+        retries = functions.max_retry_attempts(ws.client("lambda"), name)
+        if retries != DEFAULT_RETRIES:
+            raise WorkshopError(f"Lambda still retries a failed event of {name} {retries} times, not twice: run the "
+                                "cell above (delete_function_event_invoke_config) again.")
+        facts.append(f"Lambda retries a failed event of {name} twice again (its default)")
         display(Markdown("**Everything is restored.** Checked on " + ws.target.describe() + ":\n\n"
                          + "\n".join(f"- ✓ {f}" for f in facts)))
         return
