@@ -169,6 +169,24 @@ def test_progress_updates_one_display_in_place(monkeypatch):
     assert len(updates) == 5
     assert repr(updates[-1]).startswith("[#####] 5/5 outputs") and 'value="5" max="5"' in updates[-1]._repr_html_()
     assert repr(updates[1]).startswith("[##...] 2/5")
+    assert "waiting up to 90 s" in repr(updates[1]) and "waiting up to" not in repr(updates[-1])
+
+
+def test_a_wait_says_what_it_waits_for_and_how_long_then_how_long_it_took(monkeypatch):
+    shown, updates = [], []
+
+    class Handle:
+        def update(self, obj):
+            updates.append(obj)
+
+    monkeypatch.setattr(notebook, "display", lambda obj, **kwargs: shown.append(obj) or Handle())
+    waiting = notebook.Waiting("Lambda's attempts at cat.jpg", 15)
+    assert repr(shown[0]).startswith("waiting up to 15 s for Lambda's attempts at cat.jpg")
+    waiting(3.5, "no invocation in the function's log yet")
+    assert "3.5 s, no invocation" in repr(updates[-1]) and 'value="3.5" max="15"' in updates[-1]._repr_html_()
+    waiting(15.2, "no invocation in the function's log: S3 called nothing", True)
+    assert repr(updates[-1]) == ("waited 15.2 s (up to 15 s) for Lambda's attempts at cat.jpg: "
+                                 "no invocation in the function's log: S3 called nothing")
 
 
 def test_the_event_record_is_read_from_the_log():

@@ -314,20 +314,27 @@ def pictures_to_upload(my_picture: str | Path | None, upload_button=None) -> lis
 
 
 class Progress:
-    """A progress bar that updates in place: pass it as ``progress=`` to ``pipeline.run_pipeline_test``."""
+    """A progress bar that updates in place: pass it as ``progress=`` to ``pipeline.run_pipeline_test``.
 
-    def __init__(self, total_per_picture: int, pictures: int = 1):
+    It says what it waits for and for how long at most (step 5's ``UPLOAD_WAIT_SECONDS``), as each output comes.
+    """
+
+    def __init__(self, total_per_picture: int, pictures: int = 1, up_to: float | None = None):
+        from pixelkit.tutorial.pipeline import UPLOAD_WAIT_SECONDS
+
         self.total = total_per_picture * pictures
+        self.up_to = UPLOAD_WAIT_SECONDS if up_to is None else up_to
         self.done = 0
         self.started = time.monotonic()
-        self._handle = display(self._render("uploading, then waiting for the function…"), display_id=True)
+        self._handle = display(self._render("uploading, then waiting for the function's outputs"), display_id=True)
 
     def _render(self, note: str):
         elapsed = time.monotonic() - self.started
         bar = "#" * self.done + "." * (self.total - self.done)
-        text = f"[{bar}] {self.done}/{self.total} outputs  {elapsed:4.1f} s  {note}"
+        limit = "" if self.done >= self.total else f" (waiting up to {self.up_to:.0f} s)"
+        text = f"[{bar}] {self.done}/{self.total} outputs  {elapsed:4.1f} s{limit}  {note}"
         html = (f'<progress value="{self.done}" max="{self.total}" style="width:20em"></progress> '
-                f"<code>{self.done}/{self.total} outputs · {elapsed:.1f} s · {note}</code>")
+                f"<code>{self.done}/{self.total} outputs · {elapsed:.1f} s{escape(limit)} · {escape(note)}</code>")
         return _Both(text, html)
 
     def __call__(self, key: str, found: int, wanted: int) -> None:
