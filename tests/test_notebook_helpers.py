@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 
 import pytest
 from IPython.display import Image, Markdown
@@ -221,3 +222,27 @@ def test_a_connection_failure_or_a_waiter_timeout_shows_as_a_message_too(monkeyp
         lines = registered["handler"](RecordingShell(), type(error), error, None)
         assert type(error).__name__ in lines[0] and not any("Traceback" in line for line in lines)
         assert lines[0].split(":", 1)[1].strip()  # a message follows the name
+
+
+def test_the_pictures_are_saved_where_the_file_browser_finds_them_and_the_cell_says_where(tmp_path, monkeypatch, shown):
+    from PIL import Image as PILImage
+
+    from pixelkit.commands.lab import outputs_beside
+
+    monkeypatch.delenv("WORKSHOP_OUT_DIR", raising=False)
+    assert outputs_beside(tmp_path) == tmp_path / "out"  # make lab: out/ in JupyterLab's root
+    monkeypatch.setenv("WORKSHOP_OUT_DIR", str(tmp_path / "mine"))
+    assert outputs_beside(tmp_path) == tmp_path / "mine"  # the learner's own choice is kept
+    out = tmp_path / "out"
+    out.mkdir()
+    original = tmp_path / "cat.jpg"
+    PILImage.new("RGB", (64, 64)).save(original)
+    outputs = [out / f"pixelated-{n}x{n}-cat.jpg" for n in (8, 16, 32, 48, 64)]
+    for path in outputs:
+        PILImage.new("RGB", (64, 64)).save(path)
+    monkeypatch.chdir(tmp_path)  # the kernel's folder is the notebook's
+    notebook.show_pictures([pipeline.Upload(original, "cat.jpg", outputs=outputs)])
+    [figure, where] = shown
+    assert isinstance(figure, Image) and PILImage.open(io.BytesIO(figure.data)).size[0] >= 1000
+    assert (out / "pictures-cat.png").is_file()
+    assert "`out/`" in where.data and "`out/pixelated-64x64-cat.jpg`" in where.data and "file browser" in where.data

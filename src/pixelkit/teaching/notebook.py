@@ -375,16 +375,44 @@ def show_function_log(log_lines: list[str], heading: str = "The function's log (
         show_json(event, "The event record (the 'Received event' line in full)")
 
 
+# Notebook 05's pictures: two lines of three, 3.5 inches each, a PNG about 1,050 pixels wide at 100 dpi,
+# so that a 48x48 and a 64x64 output differ at a glance (in one line of six they looked alike).
+PICTURES_PER_LINE = 3
+PICTURE_INCHES = 3.5
+
+
+def where_to_find(path: Path) -> str:
+    """A path as JupyterLab's file browser shows it: relative to the notebook's folder (the kernel's) if inside it."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def show_pictures(uploads: list) -> None:
-    """Each uploaded picture beside its five outputs; a picture the function refused is named with the reason."""
+    """Each uploaded picture and its five outputs, large enough to compare; a refused picture is named with the reason.
+
+    The figure is saved beside the outputs too, and the cell says where (``out/`` beside the notebook
+    under ``make lab``), so the learner opens them full size from JupyterLab's file browser.
+    """
     from pixelkit.teaching.pictures import variants_figure
 
     done = [(upload.original, upload.outputs) for upload in uploads if upload.outputs]
     for upload in uploads:
         if not upload.outputs:
             display(Markdown(f"**No pictures for `{upload.key}`:**\n\n> " + (upload.problem or "no outputs").replace("\n", "\n> ")))
-    if done:
-        show_figure(variants_figure(done))
+    if not done:
+        return
+    figure = variants_figure(done, width_per_picture=PICTURE_INCHES, per_row=PICTURES_PER_LINE)
+    show_figure(figure)
+    outputs = [path for _, paths in done for path in paths]
+    saved = Path(outputs[0]).parent / f"pictures-{Path(done[0][0]).stem}.png"
+    figure.savefig(saved, dpi=100)
+    lines = [f"**Full size:** the outputs are in `{where_to_find(saved.parent)}/`; in JupyterLab's file browser "
+             "(left), open that folder and double-click a picture:", ""]
+    lines += [f"- `{where_to_find(path)}`" for path in outputs] + [f"- this figure: `{where_to_find(saved)}`"]
+    display(Markdown("\n".join(lines)))
 
 
 def show_policy_used(ws: Workshop) -> None:
