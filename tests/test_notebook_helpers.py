@@ -246,3 +246,31 @@ def test_the_pictures_are_saved_where_the_file_browser_finds_them_and_the_cell_s
     assert isinstance(figure, Image) and PILImage.open(io.BytesIO(figure.data)).size[0] >= 1000
     assert (out / "pictures-cat.png").is_file()
     assert "`out/`" in where.data and "`out/pixelated-64x64-cat.jpg`" in where.data and "file browser" in where.data
+
+
+def test_a_call_table_groups_repeated_reads_and_shows_commands_whole():
+    from pixelkit.context.calls import Call
+
+    policy = "{" + ", ".join(f'"Sid{n}": "{"x" * 20}"' for n in range(20)) + "}"  # longer than the echo's cut
+    keys = [f"pixelated-{n}x{n}-cat.jpg" for n in (8, 16, 32, 48, 64)]
+    calls = [Call("lambda", "GetFunction", {"FunctionName": "f"}, "200"),
+             Call("iam", "PutRolePolicy", {"RoleName": "r", "PolicyName": "p", "PolicyDocument": policy}, "200")]
+    for _ in range(3):  # a poller: the log, then each output, again and again
+        calls.append(Call("logs", "FilterLogEvents", {"logGroupName": "g", "startTime": 1}, "200"))
+        calls += [Call("s3", "HeadObject", {"Bucket": "b", "Key": key}, "404") for key in keys]
+    calls += [Call("s3", "HeadObject", {"Bucket": "b", "Key": key}, "200") for key in keys]
+    calls.append(Call("lambda", "GetPolicy", {"FunctionName": "f"}, "404 ResourceNotFoundException"))
+    table = notebook.CallTable(calls)
+    rows = notebook.call_rows(calls)
+    assert [(r.first.operation, r.count, r.varying) for r in rows] == [
+        ("GetFunction", 1, None), ("PutRolePolicy", 1, None), ("FilterLogEvents", 3, None),
+        ("HeadObject", 15, "Key"), ("HeadObject", 5, "Key"), ("GetPolicy", 1, None)]
+    text, page = repr(table), table._repr_html_()
+    assert "s3.head_object(Bucket='b', Key=<5 values>) ×15 -> 404" in text
+    assert "Key: 'pixelated-8x8-cat.jpg', 'pixelated-16x16-cat.jpg'" in text
+    assert "$ aws s3api head-object --bucket b --key pixelated-8x8-cat.jpg" in text
+    assert "x" * 20 + '"}' in text and "…'" not in text.split("$ aws iam")[1]  # the policy whole in the command
+    assert "404 ResourceNotFoundException" in page and "26 calls in 6 rows" in page
+    # a read after a write stays after it: nothing moves across a change
+    again = notebook.call_rows(calls[:1] + calls[1:2] + calls[:1])
+    assert [r.first.operation for r in again] == ["GetFunction", "PutRolePolicy", "GetFunction"]

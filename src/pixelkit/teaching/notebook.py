@@ -12,6 +12,7 @@ import inspect
 import io
 import json
 import time
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
@@ -58,6 +59,123 @@ def show_errors_briefly() -> None:
         shell.set_custom_exc(LEARNER_ERRORS, _short_error)
 
 
+@dataclass
+class CallRow:
+    """One row of a call table: a call, or reads that differ in one parameter only (a poller's, a download's)."""
+
+    calls: list[aws_calls.Call]
+    varying: str | None = None  # the parameter whose values differ from call to call
+
+    @property
+    def first(self) -> aws_calls.Call:
+        return self.calls[0]
+
+    @property
+    def count(self) -> int:
+        return sum(call.count for call in self.calls)
+
+    def values(self) -> list[str]:
+        return list(dict.fromkeys(aws_calls.show_value(call.params[self.varying]) for call in self.calls))
+
+    def boto3(self) -> str:
+        """The call as boto3 takes it; the varying parameter as "<N values>" (listed under it)."""
+        if self.varying is None:
+            return str(self.first)
+        params = {**self.first.params, self.varying: _Placeholder(f"<{len(self.values())} values>")}
+        return str(aws_calls.Call(self.first.service, self.first.operation, params))
+
+    def joins(self, call: aws_calls.Call) -> bool:
+        """Whether ``call`` is the same read with another value of one parameter (the same one each time)."""
+        first = self.first
+        if call.writes or (call.service, call.operation, call.outcome) != (first.service, first.operation, first.outcome):
+            return False
+        if call.params.keys() != first.params.keys():
+            return False
+        differ = [name for name in first.params
+                  if aws_calls.show_value(call.params[name]) != aws_calls.show_value(first.params[name])]
+        if not differ:
+            return True
+        return len(differ) == 1 and self.varying in (None, differ[0])
+
+
+class _Placeholder:
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def call_rows(calls: list[aws_calls.Call]) -> list[CallRow]:
+    """The calls of a cell as rows: a write alone, each in its place; repeated reads since the last write in one row.
+
+    A waiter's or a poller's reads of the same thing, or a download's reads of five keys, are one row with
+    their count: the order of what changed stays, and a table for one upload stays short.
+    """
+    rows: list[CallRow] = []
+    since_write = 0  # reads join rows after the last write only: nothing moves across a change
+    for call in aws_calls.collapse(calls):
+        if not call.writes:
+            row = next((row for row in rows[since_write:] if row.joins(call)), None)
+            if row is not None:
+                differ = [name for name in call.params
+                          if aws_calls.show_value(call.params[name]) != aws_calls.show_value(row.first.params[name])]
+                if differ:
+                    row.varying = differ[0]
+                row.calls.append(call)
+                continue
+        rows.append(CallRow([call]))
+        if call.writes:
+            since_write = len(rows)
+    return rows
+
+
+# JupyterLab right-aligns table cells and keeps code on one line: the calls read better left-aligned and
+# wrapped. A command wraps on screen only: copied, it is whole.
+_TD = 'style="text-align:left;vertical-align:top"'
+_CODE = 'style="white-space:pre-wrap;overflow-wrap:anywhere;font-size:90%"'
+_SMALL = 'style="font-size:85%;color:#555;overflow-wrap:anywhere"'
+
+
+def calls_as_html(calls: list[aws_calls.Call], title: str) -> str:
+    rows = call_rows(calls)
+    writes = sum(call.writes for call in calls)
+    body = []
+    for number, row in enumerate(rows, 1):
+        times = f" <b>×{row.count}</b>" if row.count > 1 else ""
+        listed = (f"<div {_SMALL}>{escape(row.varying)}: {escape(', '.join(row.values()))}</div>"
+                  if row.varying else "")
+        cli = f"<code {_CODE}>{escape(row.first.cli(whole=True))}</code>"
+        if row.varying:
+            cli += f"<div {_SMALL}>(the first; the others with their {escape(row.varying)})</div>"
+        body.append(
+            f"<tr><td {_TD}>{number}</td><td {_TD}>{'write' if row.first.writes else 'read'}</td>"
+            f"<td {_TD}><code {_CODE}>{escape(row.boto3())}</code>{times}{listed}</td>"
+            f"<td {_TD}><span {_SMALL.replace('color:#555;', '')}>{escape(row.first.outcome or '')}</span></td>"
+            f"<td {_TD}>{cli}</td></tr>"
+        )
+    summary = (f"{title}: {len(calls)} call{'s' if len(calls) != 1 else ''} in {len(rows)} row{'s' if len(rows) != 1 else ''}, "
+               f"{writes} that change{'s' if writes == 1 else ''} something")
+    head = "".join(f"<th {_TD}>{name}</th>" for name in ("#", "", "call (boto3)", "result", "the same with the AWS CLI (v1)"))
+    return (
+        f'<details class="pixelkit-calls"{" open" if writes else ""}><summary><b>{escape(summary)}</b></summary>'
+        f'<table style="font-size:85%;table-layout:fixed;width:100%"><colgroup><col style="width:2.5em">'
+        '<col style="width:3.5em"><col style="width:40%"><col style="width:10em"><col></colgroup>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></details>"
+    )
+
+
+def calls_as_lines(calls: list[aws_calls.Call]) -> list[str]:
+    lines = []
+    for row in call_rows(calls):
+        times = f" ×{row.count}" if row.count > 1 else ""
+        lines.append(f"{row.boto3()}{times} -> {row.first.outcome}")
+        if row.varying:
+            lines.append(f"    {row.varying}: {', '.join(row.values())}")
+        lines.append(f"    $ {row.first.cli(whole=True)}")
+    return lines
+
+
 class CallTable:
     """The AWS calls of one cell: a table in JupyterLab (HTML), lines where only text is kept."""
 
@@ -65,10 +183,10 @@ class CallTable:
         self.calls, self.title = calls, title
 
     def _repr_html_(self):
-        return aws_calls.as_html(self.calls, self.title)
+        return calls_as_html(self.calls, self.title)
 
     def __repr__(self):
-        return self.title + ":\n" + "\n".join("  " + line for line in aws_calls.as_lines(self.calls))
+        return self.title + ":\n" + "\n".join("  " + line for line in calls_as_lines(self.calls))
 
 
 # The kernel's one "show the calls after each cell" hook, replaced when the first cell runs again.
@@ -417,9 +535,7 @@ def show_pictures(uploads: list) -> None:
 
 def show_policy_used(ws: Workshop) -> None:
     """What the function's role was used for, beside what its policy and the tutorial's grant (as `pixelkit policy used`)."""
-    from html import escape
-
-    from IPython.display import HTML, display
+    from IPython.display import HTML
 
     from pixelkit.teaching.iam_advice import policy_used
 
@@ -427,7 +543,8 @@ def show_policy_used(ws: Workshop) -> None:
         report = policy_used(ws.target, ws.state, ws.state.role_name if ws.state else None)
     except WorkshopError as error:  # a real account: IAM Access Analyzer does this there
         report = str(error)
-    display(HTML(f"<pre>{escape(report)}</pre>"))
+    # Its comparison is columns of text: kept on one line each (scrolling sideways if need be), never wrapped.
+    display(HTML(f'<pre style="white-space:pre;overflow-x:auto;font-size:85%">{escape(report)}</pre>'))
 
 
 def show_figure(figure) -> None:
