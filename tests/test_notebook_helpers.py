@@ -274,3 +274,13 @@ def test_a_call_table_groups_repeated_reads_and_shows_commands_whole():
     # a read after a write stays after it: nothing moves across a change
     again = notebook.call_rows(calls[:1] + calls[1:2] + calls[:1])
     assert [r.first.operation for r in again] == ["GetFunction", "PutRolePolicy", "GetFunction"]
+
+
+def test_a_shown_policy_can_be_saved_for_the_clis_file_argument(tmp_path, monkeypatch, shown):
+    monkeypatch.setenv("WORKSHOP_OUT_DIR", str(tmp_path / "out"))
+    monkeypatch.chdir(tmp_path)
+    saved = notebook.show_json({"Version": "2012-10-17"}, "The inline policy", save_as="day38-inline.json")
+    assert saved == tmp_path / "out" / "day38-inline.json" and '"2012-10-17"' in saved.read_text()
+    [markdown] = shown
+    assert "`out/day38-inline.json`" in markdown.data and f"file://{saved.resolve().as_posix()}" in markdown.data
+    assert notebook.show_json({"a": 1}) is None

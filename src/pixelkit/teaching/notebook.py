@@ -247,9 +247,20 @@ def show_table(rows: dict, title: str | None = None) -> None:
     display(Markdown("\n".join(lines)))
 
 
-def show_json(document: dict, title: str | None = None) -> None:
+def show_json(document: dict, title: str | None = None, save_as: str | None = None) -> Path | None:
+    """A JSON document as a code block; with ``save_as``, also written to out/ under that name, for the CLI's
+    ``file://`` arguments (notebook 02: ``--policy-document file://…/day38-inline.json``), and the cell says where."""
     heading = f"**{title}**\n\n" if title else ""
-    display(Markdown(f"{heading}```json\n{json.dumps(document, indent=2)}\n```"))
+    saved = None
+    where = ""
+    if save_as:
+        saved = output_dir() / save_as
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(document, indent=2) + "\n")
+        where = (f"\n\nSaved as `{where_to_find(saved)}`; the AWS CLI reads it from any folder as "
+                 f"`file://{saved.resolve().as_posix()}`.")
+    display(Markdown(f"{heading}```json\n{json.dumps(document, indent=2)}\n```{where}"))
+    return saved
 
 
 def function_configuration(ws: Workshop) -> dict:
