@@ -403,7 +403,7 @@ def screenshot_pictures(page, screenshot: Path) -> None:
     picture = pictures.first
     assert picture.get_attribute("src").startswith("data:image/png")
     picture.scroll_into_view_if_needed()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 1000", arg=picture.element_handle())
+    page.wait_for_function("img => img.complete && img.naturalWidth >= 900", arg=picture.element_handle())
     # the figure, and the cells around it, as the learner sees them
     page.evaluate("img => img.scrollIntoView({block: 'center'})", picture.element_handle())
     page.screenshot(path=str(screenshot))

@@ -70,6 +70,6 @@ def test_one_picture_in_two_lines_of_three_shows_each_output_twice_as_large(tmp_
     # the 64x64 output's share of the figure's width: what it keeps when JupyterLab fits the PNG to its output area
     share = lambda figure: figure.axes[-1].get_position().width  # noqa: E731
     assert share(two_lines) >= 1.9 * share(one_line)
-    assert 950 <= two_lines.get_figwidth() * 100 <= 1100  # fits JupyterLab's output area at 1400 px without shrinking
+    assert 900 <= two_lines.get_figwidth() * 100 <= 1000  # fits JupyterLab's output area at 1400 px without shrinking
     assert len({round(ax.get_position().height, 6) for ax in two_lines.axes}) == 1
     assert [t.get_text() for t in two_lines.axes[-1].texts] == [] and two_lines.axes[-1].get_title() == "photo.jpg"

@@ -133,7 +133,7 @@ def call_rows(calls: list[aws_calls.Call]) -> list[CallRow]:
 # JupyterLab right-aligns table cells and keeps code on one line: the calls read better left-aligned and
 # wrapped. A command wraps on screen only: copied, it is whole.
 _TD = 'style="text-align:left;vertical-align:top"'
-_CODE = 'style="white-space:pre-wrap;overflow-wrap:anywhere;font-size:90%"'
+_CODE = 'style="white-space:pre-wrap;overflow-wrap:break-word;word-break:normal;font-size:90%"'
 _SMALL = 'style="font-size:85%;color:#555;overflow-wrap:anywhere"'
 
 
@@ -151,7 +151,7 @@ def calls_as_html(calls: list[aws_calls.Call], title: str) -> str:
         body.append(
             f"<tr><td {_TD}>{number}</td><td {_TD}>{'write' if row.first.writes else 'read'}</td>"
             f"<td {_TD}><code {_CODE}>{escape(row.boto3())}</code>{times}{listed}</td>"
-            f"<td {_TD}><span {_SMALL.replace('color:#555;', '')}>{escape(row.first.outcome or '')}</span></td>"
+            f"<td {_TD}>{escape(row.first.outcome or '')}</td>"
             f"<td {_TD}>{cli}</td></tr>"
         )
     summary = (f"{title}: {len(calls)} call{'s' if len(calls) != 1 else ''} in {len(rows)} row{'s' if len(rows) != 1 else ''}, "
@@ -160,7 +160,7 @@ def calls_as_html(calls: list[aws_calls.Call], title: str) -> str:
     return (
         f'<details class="pixelkit-calls"{" open" if writes else ""}><summary><b>{escape(summary)}</b></summary>'
         f'<table style="font-size:85%;table-layout:fixed;width:100%"><colgroup><col style="width:2.5em">'
-        '<col style="width:3.5em"><col style="width:40%"><col style="width:10em"><col></colgroup>'
+        '<col style="width:3.5em"><col style="width:40%"><col style="width:12em"><col></colgroup>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></details>"
     )
 
@@ -504,10 +504,11 @@ def show_function_log(log_lines: list[str], heading: str = "The function's log (
         show_json(event, "The event record (the 'Received event' line in full)")
 
 
-# Notebook 05's pictures: two lines of three, 3.5 inches each, a PNG about 1,050 pixels wide at 100 dpi,
+# Notebook 05's pictures: two lines of three, 3.2 inches each, a PNG 960 pixels wide at 100 dpi (it fits the
+# output area of JupyterLab at 1400 px with the file browser open, unscaled),
 # so that a 48x48 and a 64x64 output differ at a glance (in one line of six they looked alike).
 PICTURES_PER_LINE = 3
-PICTURE_INCHES = 3.5
+PICTURE_INCHES = 3.2
 
 
 def where_to_find(path: Path) -> str:
@@ -555,7 +556,7 @@ def show_policy_used(ws: Workshop) -> None:
     except WorkshopError as error:  # a real account: IAM Access Analyzer does this there
         report = str(error)
     # Its comparison is columns of text: kept on one line each (scrolling sideways if need be), never wrapped.
-    display(HTML(f'<pre style="white-space:pre;overflow-x:auto;font-size:85%">{escape(report)}</pre>'))
+    display(HTML(f'<pre style="white-space:pre;overflow-x:auto;font-size:78%">{escape(report)}</pre>'))
 
 
 def show_figure(figure) -> None:
