@@ -284,3 +284,38 @@ def test_a_shown_policy_can_be_saved_for_the_clis_file_argument(tmp_path, monkey
     [markdown] = shown
     assert "`out/day38-inline.json`" in markdown.data and f"file://{saved.resolve().as_posix()}" in markdown.data
     assert notebook.show_json({"a": 1}) is None
+
+
+def _attempt_events(request_id: str, stream: str, lines: list[str], at_ms: int) -> list[dict]:
+    lines = [f"START RequestId: {request_id} Version: $LATEST", *lines, f"END RequestId: {request_id}",
+             f"REPORT RequestId: {request_id}\tDuration: 5 ms"]
+    return [{"message": line, "logStreamName": stream, "timestamp": at_ms + n} for n, line in enumerate(lines)]
+
+
+def test_watching_an_upload_waits_for_every_attempt_and_leaves_out_the_previous_sections(moto_workshop, monkeypatch, tmp_path):
+    """Notebook 07's "see it": Lambda's three attempts at this upload (one request id), not the last section's."""
+    from pixelkit.teaching import mistakes
+
+    ws = moto_workshop
+    steps.create_buckets(ws)
+    ws.client("s3").put_object(Bucket=ws.state.source_bucket, Key="no-put-object.jpg", Body=b"picture")
+    event = '[INFO]\tt\t{id}\tReceived event: {{"Records": [{{"s3": {{"object": {{"key": "{key}"}}}}}}]}}'
+    denied = "[ERROR] AccessDenied: An error occurred (AccessDenied) when calling the PutObject operation"
+    previous = _attempt_events("a" * 8, "env-1", [event.format(id="a" * 8, key="large-photo.jpg")], 0)
+    mine = [_attempt_events("b" * 8, f"env-{n}", [event.format(id="b" * 8, key="no-put-object.jpg"), denied], 100 * n)
+            for n in (2, 3, 4)]
+    looks = []
+
+    def log_so_far(ws, since_ms):  # one more attempt each time the log is read
+        looks.append(since_ms)
+        return previous + [e for attempt in mine[:len(looks)] for e in attempt]
+
+    monkeypatch.setattr(mistakes.pipeline, "function_log_events", log_so_far)
+    monkeypatch.setattr(mistakes, "LOOK_EVERY", 0)
+    seen = []
+    symptom = mistakes.watch_upload(ws, "no-put-object.jpg", wait_seconds=30,
+                                    progress=lambda elapsed, what, over: seen.append((what, over)))
+    assert (symptom.attempts, symptom.of, symptom.request_ids) == (3, 3, ["b" * 8])  # no invoke config: 2 retries
+    assert "large-photo.jpg" not in "\n".join(symptom.log_lines) and symptom.outputs == []
+    assert seen[-1] == ("attempt 3 of at most 3 finished: Lambda makes no other", True)
+    assert [over for _, over in seen] == [False, False, True]

@@ -474,7 +474,7 @@ def test_a_learners_error_shows_in_the_notebook_as_its_message(tmp_path, package
     import nbformat
     from nbclient import NotebookClient
 
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from pixelkit import notebook\nws = notebook.start(1)")])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from pixelkit.teaching import notebook\nws = notebook.start(1)")])
     env = kernel_env("http://127.0.0.1:9", package_build_dir)  # nothing listens on the discard port
     NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
