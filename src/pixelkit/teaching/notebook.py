@@ -214,11 +214,6 @@ def show_calls_after_each_cell(ws: Workshop) -> None:
     _CALLS_HOOK["post_run_cell"] = after_cell
 
 
-def show_calls(ws: Workshop, since: int = 0, title: str = "AWS calls") -> None:
-    """Every call the workshop made since ``since`` (a ``ws.calls.mark()``), as a table."""
-    display(CallTable(ws.calls.since(since), title))
-
-
 def start(step: int, target: str | None = None) -> Workshop:
     """The first cell of every notebook: the target (WORKSHOP_TARGET, default local), its check, this run's state."""
     configure_console_logging()
