@@ -135,6 +135,7 @@ def call_rows(calls: list[aws_calls.Call]) -> list[CallRow]:
 _TD = 'style="text-align:left;vertical-align:top"'
 _CODE = 'style="white-space:pre-wrap;overflow-wrap:break-word;word-break:normal;font-size:90%"'
 _SMALL = 'style="font-size:85%;color:#555;overflow-wrap:anywhere"'
+_RESULT = 'style="text-align:left;vertical-align:top;overflow-wrap:anywhere"'  # an error code never hides under the next column
 
 
 def calls_as_html(calls: list[aws_calls.Call], title: str) -> str:
@@ -151,7 +152,7 @@ def calls_as_html(calls: list[aws_calls.Call], title: str) -> str:
         body.append(
             f"<tr><td {_TD}>{number}</td><td {_TD}>{'write' if row.first.writes else 'read'}</td>"
             f"<td {_TD}><code {_CODE}>{escape(row.boto3())}</code>{times}{listed}</td>"
-            f"<td {_TD}>{escape(row.first.outcome or '')}</td>"
+            f"<td {_RESULT}>{escape(row.first.outcome or '')}</td>"
             f"<td {_TD}>{cli}</td></tr>"
         )
     summary = (f"{title}: {len(calls)} call{'s' if len(calls) != 1 else ''} in {len(rows)} row{'s' if len(rows) != 1 else ''}, "
@@ -160,7 +161,7 @@ def calls_as_html(calls: list[aws_calls.Call], title: str) -> str:
     return (
         f'<details class="pixelkit-calls"{" open" if writes else ""}><summary><b>{escape(summary)}</b></summary>'
         f'<table style="font-size:85%;table-layout:fixed;width:100%"><colgroup><col style="width:2.5em">'
-        '<col style="width:3.5em"><col style="width:40%"><col style="width:12em"><col></colgroup>'
+        '<col style="width:3.5em"><col style="width:40%"><col style="width:14em"><col></colgroup>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></details>"
     )
 
@@ -551,7 +552,7 @@ def show_policy_used(ws: Workshop) -> None:
     except WorkshopError as error:  # a real account: IAM Access Analyzer does this there
         report = str(error)
     # Its comparison is columns of text: kept on one line each (scrolling sideways if need be), never wrapped.
-    display(HTML(f'<pre style="white-space:pre;overflow-x:auto;font-size:78%">{escape(report)}</pre>'))
+    display(HTML(f'<pre style="white-space:pre;overflow-x:auto;font-size:75%">{escape(report)}</pre>'))
 
 
 def show_figure(figure) -> None:
