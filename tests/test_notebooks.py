@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -21,8 +22,12 @@ from pixelkit.context.state import state_path
 
 NOTEBOOKS_DIR = KIT_ROOT / "notebooks"
 STEP_NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("0*.ipynb"))
-# "When it goes wrong" (07) needs the whole pipeline: it runs after 05 and before the cleanup (06).
-RUN_ORDER = sorted(STEP_NOTEBOOKS, key=lambda p: {"06": "99"}.get(p.name[:2], p.name[:2]))
+# The order their names sort in: "When it goes wrong" (07) after the cleanup (06) sets the pipeline up again
+# itself (the README's order, 07 before 06, finds it there). 06 runs once more at the end.
+RUN_ORDER = STEP_NOTEBOOKS
+# Notebook 07's uploads, one name each (in its cells' s3.upload_file calls).
+MISTAKE_UPLOAD = re.compile(r'upload_file\(.*?"([\w.-]+\.jpg)"\)')
+REQUEST_ID = re.compile(r"RequestId: ([0-9a-f-]{36})")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -50,7 +55,7 @@ def as_git_holds_it(path: Path) -> nbformat.NotebookNode:
 
 def test_there_is_one_notebook_per_step_of_the_tutorial():
     assert [p.name[:3] for p in STEP_NOTEBOOKS] == ["01-", "02-", "03-", "04-", "05-", "06-", "07-"]
-    assert [p.name[:2] for p in RUN_ORDER] == ["01", "02", "03", "04", "05", "07", "06"]
+    assert [p.name[:2] for p in RUN_ORDER] == ["01", "02", "03", "04", "05", "06", "07"]
 
 
 @pytest.mark.parametrize("path", STEP_NOTEBOOKS, ids=lambda p: p.stem)
@@ -79,7 +84,8 @@ def test_a_notebook_calls_the_package_and_holds_no_logic_of_its_own(path):
         assert not logic, f"{path.name}: move this {logic} into the pixelkit package:\n{cell.source}"
         imported = [a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names]
         modules = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-        assert all(m == "pixelkit" or m.startswith("pixelkit.") for m in modules) and not [n for n in ast.walk(tree) if isinstance(n, ast.Import)], imported
+        plain = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert all(m == "pixelkit" or m.startswith("pixelkit.") for m in modules) and set(plain) <= {"json"}, imported
     # the first cell connects to the target for this step; the last one proves the step worked
     assert f"notebook.start({step})" in cells[0].source
     assert cells[-1].source.strip() in (f"notebook.check(ws, {step})", f"notebook.check(ws, {step}, uploads)")
@@ -192,6 +198,9 @@ def test_the_notebooks_run_in_order_each_twice_and_leave_nothing(emulator_url, p
         if path.name.startswith("07"):
             results["07"] = execute(path, env)  # once: it breaks and fixes five things, which takes a while
             assert check_result(results["07"]).startswith("**Everything is restored.**")
+            assert "s3.create_bucket(" in call_tables(results["07"])  # after 06, it set the pipeline up again
+            assert_each_mistake_shows_its_own_symptom(results["07"])
+            execute(NOTEBOOKS_DIR / "06-cleanup.ipynb", env)  # 07 after 06 set the pipeline up again
             continue
         # each notebook twice, each time in a new kernel: Run All again gives the same result
         first_started = time.time()
@@ -215,6 +224,8 @@ def test_the_notebooks_run_in_order_each_twice_and_leave_nothing(emulator_url, p
     tables, shown = call_tables(results["07"]), printed(results["07"])
     assert "lambda.remove_permission(FunctionName='day38-image_pixelator', StatementId='allow-s3-source-bucket')" in tables
     assert "lambda.update_function_configuration(FunctionName='day38-image_pixelator', Timeout=3, MemorySize=128)" in tables
+    assert "lambda.put_function_event_invoke_config(FunctionName='day38-image_pixelator', MaximumRetryAttempts=0)" in tables
+    assert "lambda.delete_function_event_invoke_config(FunctionName='day38-image_pixelator')" in tables
     assert "iam.put_role_policy(RoleName='day38-role'" in tables and "lambda.update_function_code(" in tables
     assert "destination_bucket is not set" in shown and "Refused s3://" in shown
     assert "Memory Size: 128 MB" in shown
@@ -230,6 +241,59 @@ def test_the_notebooks_run_in_order_each_twice_and_leave_nothing(emulator_url, p
     # step 6: nothing of the kit left, before-and-after shown
     assert current_inventory(env) == NOTHING
     assert not state_path().exists()
+
+
+def sections_of(notebook) -> dict[str, list]:
+    """A notebook's code cells by the "## N." section they are in (the cells before the first: "")."""
+    sections, current = {}, ""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown" and re.match(r"## \d\.", cell.source):
+            current = cell.source.split("\n", 1)[0]
+        elif cell.cell_type == "code":
+            sections.setdefault(current, []).append(cell)
+    return sections
+
+
+def everything_shown(cells) -> str:
+    """What the cells showed: printed lines, Markdown, the call tables and the progress lines, as text."""
+    texts = []
+    for cell in cells:
+        for output in cell.outputs:
+            texts.append(output.get("text", ""))
+            data = output.get("data", {})
+            texts += [data.get("text/markdown", ""), data.get("text/plain", "")]
+    return "\n".join(texts)
+
+
+def assert_each_mistake_shows_its_own_symptom(notebook) -> None:
+    """Notebook 07: no section's log, outputs or calls show another section's upload or request id; and no retry
+    of a mistake's upload ran after the fix and wrote the outputs."""
+    from pixelkit.aws import s3
+    from pixelkit.context.workshop import open_workshop
+
+    mistakes = {title: cells for title, cells in sections_of(notebook).items() if title}
+    assert len(mistakes) == 5, list(mistakes)
+    uploads = {title: MISTAKE_UPLOAD.findall("\n".join(c.source for c in cells)) for title, cells in mistakes.items()}
+    shown = {title: everything_shown(cells) for title, cells in mistakes.items()}
+    request_ids = {title: set(REQUEST_ID.findall(text)) for title, text in shown.items()}
+    assert all(uploads.values()), uploads
+    assert [len(ids) for ids in request_ids.values()] == [0, 2, 1, 1, 1], request_ids  # mistake 1 calls nothing
+    for title, text in shown.items():
+        for other in mistakes:
+            if other == title:
+                continue
+            for key in uploads[other]:
+                assert key not in text, f"{title!r} shows {key}, the upload of {other!r}"
+            assert not request_ids[other] & request_ids[title], f"{title!r} shows a request id of {other!r}"
+    assert "S3 called nothing" in shown["## 1. The trigger without its permission"]
+    assert "waiting up to" not in "".join(shown.values())  # every wait line ends saying how long it waited
+    assert "waited" in shown["## 1. The trigger without its permission"]
+    # Lambda would retry a failed upload 1 and 2 s later (2 retries): none did, so no upload has outputs
+    time.sleep(4)
+    ws = open_workshop("local")
+    written = s3.list_keys(ws.client("s3"), ws.state.destination_bucket)
+    for key in [key for keys in uploads.values() for key in keys]:
+        assert not [name for name in written if name.endswith("-" + key)], (key, written)
 
 
 def ws_state_of(notebook) -> str:
@@ -339,7 +403,7 @@ def screenshot_pictures(page, screenshot: Path) -> None:
     picture = pictures.first
     assert picture.get_attribute("src").startswith("data:image/png")
     picture.scroll_into_view_if_needed()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 1000", arg=picture.element_handle())
+    page.wait_for_function("img => img.complete && img.naturalWidth >= 900", arg=picture.element_handle())
     # the figure, and the cells around it, as the learner sees them
     page.evaluate("img => img.scrollIntoView({block: 'center'})", picture.element_handle())
     page.screenshot(path=str(screenshot))

@@ -3,6 +3,8 @@
 JupyterLab saves what it runs, outputs included. So the learner works on copies in
 ``.workshop/notebooks/`` (made on the first ``make lab``, kept afterwards with their edits),
 and the kit's own notebooks, the ones git tracks, stay without outputs for the next class.
+The pictures the notebooks download go to ``out/`` beside those copies (``WORKSHOP_OUT_DIR``, unless
+set already): JupyterLab's file browser is rooted there and cannot open the kit's own ``out/``.
 
 The emulator runs in its own process group: the Ctrl-C that asks JupyterLab to
 stop must not stop the emulator under a notebook that is still running. When
@@ -55,10 +57,18 @@ def lab_command(port: int | None = None, extra: list[str] | None = None, root_di
     return command + list(extra or [])
 
 
+def outputs_beside(root: Path) -> Path:
+    """Where the notebooks' kernels put the pictures: ``out/`` in JupyterLab's root, unless WORKSHOP_OUT_DIR says."""
+    if not os.environ.get("WORKSHOP_OUT_DIR"):
+        os.environ["WORKSHOP_OUT_DIR"] = str(root / "out")  # JupyterLab's kernels inherit it
+    return Path(os.environ["WORKSHOP_OUT_DIR"])
+
+
 def run_lab(extra: list[str] | None = None) -> int:
     target = use_target()
     emulator = emulator_running(target, "`make lab`", new_session=True) if target.is_local else nullcontext()
     root = working_copy()
+    logger.info("The notebooks' pictures go to %s (in JupyterLab's file browser).", outputs_beside(root))
     with emulator:
         logger.info("Starting JupyterLab on %s; open 01-create-buckets.ipynb first. Ctrl-C (twice) stops it.", root)
         process = subprocess.Popen(lab_command(extra=extra, root_dir=root))

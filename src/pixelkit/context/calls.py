@@ -62,11 +62,12 @@ class Call:
         args = ", ".join(f"{k}={show_value(v)}" for k, v in self.params.items())
         return f"{self.method}({args})"
 
-    def cli(self) -> str:
-        """The AWS CLI (v1) command that makes the same call."""
+    def cli(self, whole: bool = False) -> str:
+        """The AWS CLI (v1) command that makes the same call; ``whole``: long values uncut, to copy."""
         words = ["aws", CLI_SERVICES.get(self.service, self.service), xform_name(self.operation, "-")]
+        limit = None if whole else LIMIT
         for name, value in self.params.items():
-            words += _cli_option(self.service, name, value)
+            words += _cli_option(self.service, name, value, limit)
         return " ".join(words)
 
     def same_as(self, other: "Call") -> bool:
@@ -78,7 +79,7 @@ def show_value(value, limit: int = LIMIT) -> str:
     if isinstance(value, (bytes, bytearray)):
         return f"<{_size(len(value))}, sha256 {hashlib.sha256(value).hexdigest()[:12]}…>"
     if hasattr(value, "read"):
-        return f"<file {_file_name(value) or ''}>".replace(" >", ">")
+        return f"<file {(_file_name(value) or '').rsplit('/', 1)[-1]}>".replace(" >", ">")
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k!r}: {show_value(v, limit)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
@@ -94,8 +95,18 @@ def _size(n: int) -> str:
 
 
 def _file_name(value) -> str | None:
-    name = getattr(value, "name", None) or getattr(getattr(value, "_fileobj", None), "name", None)
-    return str(name).rsplit("/", 1)[-1] if isinstance(name, str) else None
+    """The file behind a body, as it was named (the CLI command then reads the same file).
+
+    s3transfer's ``upload_file`` wraps it: ReadFileChunk -> InterruptReader -> DeferredOpenFile(_filename).
+    """
+    for _ in range(5):
+        if value is None:
+            return None
+        name = getattr(value, "name", None) or getattr(value, "_filename", None)
+        if isinstance(name, str):
+            return name
+        value = getattr(value, "_fileobj", None)
+    return None
 
 
 def _jsonable(value):
@@ -112,11 +123,12 @@ def _jsonable(value):
     return value
 
 
-def _cli_option(service: str, name: str, value) -> list[str]:
+def _cli_option(service: str, name: str, value, limit: int | None = LIMIT) -> list[str]:
     option = "--" + xform_name(name, "-")
     if (service, name) in CLI_FILES:
         option, path = CLI_FILES[(service, name)]
-        return [option, path or (_file_name(value) or "<file>")]
+        named = _file_name(value)
+        return [option, path or (shlex.quote(named) if named else "<file>")]
     if service == "lambda" and name == "Code" and isinstance(value, dict) and "ZipFile" in value:
         return [*CLI_FILES[("lambda", "ZipFile")]]
     if isinstance(value, bool):
@@ -126,16 +138,16 @@ def _cli_option(service: str, name: str, value) -> list[str]:
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, (str, int)) for v in value):
         return [option, *(shlex.quote(str(v)) for v in value)]  # the CLI's form for a list of names
     if isinstance(value, (dict, list, tuple)):
-        return [option, shlex.quote(_shorten(json.dumps(_jsonable(value), separators=(",", ":"))))]
+        return [option, shlex.quote(_shorten(json.dumps(_jsonable(value), separators=(",", ":")), limit))]
     if isinstance(value, datetime.datetime):
         return [option, value.isoformat()]
     if isinstance(value, (bytes, bytearray)) or hasattr(value, "read"):
         return [option, "fileb://<file>"]
-    return [option, shlex.quote(_shorten(str(value)))]
+    return [option, shlex.quote(_shorten(str(value), limit))]
 
 
-def _shorten(text: str, limit: int = LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _shorten(text: str, limit: int | None = LIMIT) -> str:
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def collapse(calls: list[Call]) -> list[Call]:

@@ -12,6 +12,8 @@ import inspect
 import io
 import json
 import time
+from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,7 +21,7 @@ from IPython import get_ipython
 from IPython.display import Image, Markdown, display
 
 from pixelkit.context import calls as aws_calls
-from pixelkit.tutorial import checks
+from pixelkit.tutorial import checks, invocations
 from pixelkit.aws import functions, s3
 from pixelkit.context.errors import WorkshopError, explain
 from pixelkit.context.paths import IMAGES_DIR, KIT_ROOT, output_dir, sample_images
@@ -57,6 +59,124 @@ def show_errors_briefly() -> None:
         shell.set_custom_exc(LEARNER_ERRORS, _short_error)
 
 
+@dataclass
+class CallRow:
+    """One row of a call table: a call, or reads that differ in one parameter only (a poller's, a download's)."""
+
+    calls: list[aws_calls.Call]
+    varying: str | None = None  # the parameter whose values differ from call to call
+
+    @property
+    def first(self) -> aws_calls.Call:
+        return self.calls[0]
+
+    @property
+    def count(self) -> int:
+        return sum(call.count for call in self.calls)
+
+    def values(self) -> list[str]:
+        return list(dict.fromkeys(aws_calls.show_value(call.params[self.varying]) for call in self.calls))
+
+    def boto3(self) -> str:
+        """The call as boto3 takes it; the varying parameter as "<N values>" (listed under it)."""
+        if self.varying is None:
+            return str(self.first)
+        params = {**self.first.params, self.varying: _Placeholder(f"<{len(self.values())} values>")}
+        return str(aws_calls.Call(self.first.service, self.first.operation, params))
+
+    def joins(self, call: aws_calls.Call) -> bool:
+        """Whether ``call`` is the same read with another value of one parameter (the same one each time)."""
+        first = self.first
+        if call.writes or (call.service, call.operation, call.outcome) != (first.service, first.operation, first.outcome):
+            return False
+        if call.params.keys() != first.params.keys():
+            return False
+        differ = [name for name in first.params
+                  if aws_calls.show_value(call.params[name]) != aws_calls.show_value(first.params[name])]
+        if not differ:
+            return True
+        return len(differ) == 1 and self.varying in (None, differ[0])
+
+
+class _Placeholder:
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def call_rows(calls: list[aws_calls.Call]) -> list[CallRow]:
+    """The calls of a cell as rows: a write alone, each in its place; repeated reads since the last write in one row.
+
+    A waiter's or a poller's reads of the same thing, or a download's reads of five keys, are one row with
+    their count: the order of what changed stays, and a table for one upload stays short.
+    """
+    rows: list[CallRow] = []
+    since_write = 0  # reads join rows after the last write only: nothing moves across a change
+    for call in aws_calls.collapse(calls):
+        if not call.writes:
+            row = next((row for row in rows[since_write:] if row.joins(call)), None)
+            if row is not None:
+                differ = [name for name in call.params
+                          if aws_calls.show_value(call.params[name]) != aws_calls.show_value(row.first.params[name])]
+                if differ:
+                    row.varying = differ[0]
+                row.calls.append(call)
+                continue
+        rows.append(CallRow([call]))
+        if call.writes:
+            since_write = len(rows)
+    return rows
+
+
+# JupyterLab right-aligns table cells and keeps code on one line: the calls read better left-aligned and
+# wrapped. A command wraps on screen only: copied, it is whole.
+_TD = 'style="text-align:left;vertical-align:top"'
+_CODE = 'style="white-space:pre-wrap;overflow-wrap:break-word;word-break:normal;font-size:90%"'
+_SMALL = 'style="font-size:85%;color:#555;overflow-wrap:anywhere"'
+_RESULT = 'style="text-align:left;vertical-align:top;overflow-wrap:anywhere"'  # an error code never hides under the next column
+
+
+def calls_as_html(calls: list[aws_calls.Call], title: str) -> str:
+    rows = call_rows(calls)
+    writes = sum(call.writes for call in calls)
+    body = []
+    for number, row in enumerate(rows, 1):
+        times = f" <b>×{row.count}</b>" if row.count > 1 else ""
+        listed = (f"<div {_SMALL}>{escape(row.varying)}: {escape(', '.join(row.values()))}</div>"
+                  if row.varying else "")
+        cli = f"<code {_CODE}>{escape(row.first.cli(whole=True))}</code>"
+        if row.varying:
+            cli += f"<div {_SMALL}>(the first; the others with their {escape(row.varying)})</div>"
+        body.append(
+            f"<tr><td {_TD}>{number}</td><td {_TD}>{'write' if row.first.writes else 'read'}</td>"
+            f"<td {_TD}><code {_CODE}>{escape(row.boto3())}</code>{times}{listed}</td>"
+            f"<td {_RESULT}>{escape(row.first.outcome or '')}</td>"
+            f"<td {_TD}>{cli}</td></tr>"
+        )
+    summary = (f"{title}: {len(calls)} call{'s' if len(calls) != 1 else ''} in {len(rows)} row{'s' if len(rows) != 1 else ''}, "
+               f"{writes} that change{'s' if writes == 1 else ''} something")
+    head = "".join(f"<th {_TD}>{name}</th>" for name in ("#", "", "call (boto3)", "result", "the same with the AWS CLI (v1)"))
+    return (
+        f'<details class="pixelkit-calls"{" open" if writes else ""}><summary><b>{escape(summary)}</b></summary>'
+        f'<table style="font-size:85%;table-layout:fixed;width:100%"><colgroup><col style="width:2.5em">'
+        '<col style="width:3.5em"><col style="width:40%"><col style="width:14em"><col></colgroup>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></details>"
+    )
+
+
+def calls_as_lines(calls: list[aws_calls.Call]) -> list[str]:
+    lines = []
+    for row in call_rows(calls):
+        times = f" ×{row.count}" if row.count > 1 else ""
+        lines.append(f"{row.boto3()}{times} -> {row.first.outcome}")
+        if row.varying:
+            lines.append(f"    {row.varying}: {', '.join(row.values())}")
+        lines.append(f"    $ {row.first.cli(whole=True)}")
+    return lines
+
+
 class CallTable:
     """The AWS calls of one cell: a table in JupyterLab (HTML), lines where only text is kept."""
 
@@ -64,10 +184,10 @@ class CallTable:
         self.calls, self.title = calls, title
 
     def _repr_html_(self):
-        return aws_calls.as_html(self.calls, self.title)
+        return calls_as_html(self.calls, self.title)
 
     def __repr__(self):
-        return self.title + ":\n" + "\n".join("  " + line for line in aws_calls.as_lines(self.calls))
+        return self.title + ":\n" + "\n".join("  " + line for line in calls_as_lines(self.calls))
 
 
 # The kernel's one "show the calls after each cell" hook, replaced when the first cell runs again.
@@ -93,11 +213,6 @@ def show_calls_after_each_cell(ws: Workshop) -> None:
 
     shell.events.register("post_run_cell", after_cell)
     _CALLS_HOOK["post_run_cell"] = after_cell
-
-
-def show_calls(ws: Workshop, since: int = 0, title: str = "AWS calls") -> None:
-    """Every call the workshop made since ``since`` (a ``ws.calls.mark()``), as a table."""
-    display(CallTable(ws.calls.since(since), title))
 
 
 def start(step: int, target: str | None = None) -> Workshop:
@@ -128,9 +243,20 @@ def show_table(rows: dict, title: str | None = None) -> None:
     display(Markdown("\n".join(lines)))
 
 
-def show_json(document: dict, title: str | None = None) -> None:
+def show_json(document: dict, title: str | None = None, save_as: str | None = None) -> Path | None:
+    """A JSON document as a code block; with ``save_as``, also written to out/ under that name, for the CLI's
+    ``file://`` arguments (notebook 02: ``--policy-document file://…/day38-inline.json``), and the cell says where."""
     heading = f"**{title}**\n\n" if title else ""
-    display(Markdown(f"{heading}```json\n{json.dumps(document, indent=2)}\n```"))
+    saved = None
+    where = ""
+    if save_as:
+        saved = output_dir() / save_as
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(document, indent=2) + "\n")
+        where = (f"\n\nSaved as `{where_to_find(saved)}`; the AWS CLI reads it from any folder as "
+                 f"`file://{saved.resolve().as_posix()}`.")
+    display(Markdown(f"{heading}```json\n{json.dumps(document, indent=2)}\n```{where}"))
+    return saved
 
 
 def function_configuration(ws: Workshop) -> dict:
@@ -190,12 +316,45 @@ def show_refusal(action, *args, **kwargs) -> str:
 
 
 NOTEBOOK_07 = 7
+DEFAULT_RETRIES = invocations.DEFAULT_RETRIES
+
+
+class Waiting:
+    """One line that says what a cell waits for and for how long, updated in place: pass it as ``progress=``."""
+
+    def __init__(self, what: str, seconds: float):
+        self.what, self.seconds = what, seconds
+        self._handle = display(self._render(0.0, "starting", False), display_id=True)
+
+    def _render(self, elapsed: float, seen: str, over: bool) -> "_Both":
+        if over:
+            text = f"waited {elapsed:.1f} s (up to {self.seconds:.0f} s) for {self.what}: {seen}"
+        else:
+            text = f"waiting up to {self.seconds:.0f} s for {self.what}: {elapsed:.1f} s, {seen}"
+        value = self.seconds if over else min(elapsed, self.seconds)
+        html = (f'<progress value="{value:.1f}" max="{self.seconds:.0f}" style="width:12em"></progress> '
+                f"<code>{escape(text)}</code>")
+        return _Both(text, html)
+
+    def __call__(self, elapsed: float, seen: str, over: bool = False) -> None:
+        self._handle.update(self._render(elapsed, seen, over))
+
+
+def watch_upload(ws: Workshop, key: str, wait_seconds: float = 20):
+    """Notebook 07's "see it": follow the upload of ``key`` through Lambda's attempts, saying what it waits for."""
+    from pixelkit.teaching import mistakes
+
+    waiting = Waiting(f"Lambda's attempts at {key} (read in the function's log)", wait_seconds)
+    return mistakes.watch_upload(ws, key, wait_seconds, progress=waiting)
 
 
 def show_symptom(symptom, width: int = 180) -> None:
-    """What the learner sees after an upload in notebook 07: the outputs that came, and the function's log."""
+    """What the learner sees after an upload in notebook 07: Lambda's attempts, the outputs that came, the log."""
     came = f"{len(symptom.outputs)} of {symptom.wanted}"
-    ran = "the function ran" if symptom.ran else "**the function never ran** (no START/REPORT in its log)"
+    if symptom.ran:
+        ran = f"Lambda ran the function **{symptom.attempts} time{'s' if symptom.attempts > 1 else ''}** (of at most {symptom.of})"
+    else:
+        ran = "**the function never ran** (no START/REPORT in its log)"
     display(Markdown(f"**Uploaded `{symptom.key}`:** {ran}; outputs in the destination bucket: **{came}**."))
     show_function_log(symptom.log_lines or ["(nothing: the log is empty)"], heading="The function's log", width=width)
 
@@ -220,6 +379,12 @@ def check(ws: Workshop, step: int, uploads: list | None = None) -> None:
     if step == NOTEBOOK_07:
         # "When it goes wrong" ends with everything restored: steps 1 to 4 check green again.
         facts = [fact for restored in (1, 2, 3, 4) for fact in checks.check_step(ws, restored)]
+        name = ws.require_state().function_name
+        retries = functions.max_retry_attempts(ws.client("lambda"), name)
+        if retries != DEFAULT_RETRIES:
+            raise WorkshopError(f"Lambda still retries a failed event of {name} {retries} times, not twice: run the "
+                                "cell above (delete_function_event_invoke_config) again.")
+        facts.append(f"Lambda retries a failed event of {name} twice again (its default)")
         display(Markdown("**Everything is restored.** Checked on " + ws.target.describe() + ":\n\n"
                          + "\n".join(f"- ✓ {f}" for f in facts)))
         return
@@ -274,20 +439,27 @@ def pictures_to_upload(my_picture: str | Path | None, upload_button=None) -> lis
 
 
 class Progress:
-    """A progress bar that updates in place: pass it as ``progress=`` to ``pipeline.run_pipeline_test``."""
+    """A progress bar that updates in place: pass it as ``progress=`` to ``pipeline.run_pipeline_test``.
 
-    def __init__(self, total_per_picture: int, pictures: int = 1):
+    It says what it waits for and for how long at most (step 5's ``UPLOAD_WAIT_SECONDS``), as each output comes.
+    """
+
+    def __init__(self, total_per_picture: int, pictures: int = 1, up_to: float | None = None):
+        from pixelkit.tutorial.pipeline import UPLOAD_WAIT_SECONDS
+
         self.total = total_per_picture * pictures
+        self.up_to = UPLOAD_WAIT_SECONDS if up_to is None else up_to
         self.done = 0
         self.started = time.monotonic()
-        self._handle = display(self._render("uploading, then waiting for the function…"), display_id=True)
+        self._handle = display(self._render("uploading, then waiting for the function's outputs"), display_id=True)
 
     def _render(self, note: str):
         elapsed = time.monotonic() - self.started
         bar = "#" * self.done + "." * (self.total - self.done)
-        text = f"[{bar}] {self.done}/{self.total} outputs  {elapsed:4.1f} s  {note}"
+        limit = "" if self.done >= self.total else f" (waiting up to {self.up_to:.0f} s)"
+        text = f"[{bar}] {self.done}/{self.total} outputs  {elapsed:4.1f} s{limit}  {note}"
         html = (f'<progress value="{self.done}" max="{self.total}" style="width:20em"></progress> '
-                f"<code>{self.done}/{self.total} outputs · {elapsed:.1f} s · {note}</code>")
+                f"<code>{self.done}/{self.total} outputs · {elapsed:.1f} s{escape(limit)} · {escape(note)}</code>")
         return _Both(text, html)
 
     def __call__(self, key: str, found: int, wanted: int) -> None:
@@ -328,23 +500,50 @@ def show_function_log(log_lines: list[str], heading: str = "The function's log (
         show_json(event, "The event record (the 'Received event' line in full)")
 
 
+# Notebook 05's pictures: two lines of three, 3.2 inches each, a PNG 960 pixels wide at 100 dpi (it fits the
+# output area of JupyterLab at 1400 px with the file browser open, unscaled),
+# so that a 48x48 and a 64x64 output differ at a glance (in one line of six they looked alike).
+PICTURES_PER_LINE = 3
+PICTURE_INCHES = 3.2
+
+
+def where_to_find(path: Path) -> str:
+    """A path as JupyterLab's file browser shows it: relative to the notebook's folder (the kernel's) if inside it."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def show_pictures(uploads: list) -> None:
-    """Each uploaded picture beside its five outputs; a picture the function refused is named with the reason."""
+    """Each uploaded picture and its five outputs, large enough to compare; a refused picture is named with the reason.
+
+    The figure is saved beside the outputs too, and the cell says where (``out/`` beside the notebook
+    under ``make lab``), so the learner opens them full size from JupyterLab's file browser.
+    """
     from pixelkit.teaching.pictures import variants_figure
 
     done = [(upload.original, upload.outputs) for upload in uploads if upload.outputs]
     for upload in uploads:
         if not upload.outputs:
             display(Markdown(f"**No pictures for `{upload.key}`:**\n\n> " + (upload.problem or "no outputs").replace("\n", "\n> ")))
-    if done:
-        show_figure(variants_figure(done))
+    if not done:
+        return
+    figure = variants_figure(done, width_per_picture=PICTURE_INCHES, per_row=PICTURES_PER_LINE)
+    show_figure(figure)
+    outputs = [path for _, paths in done for path in paths]
+    saved = Path(outputs[0]).parent / f"pictures-{Path(done[0][0]).stem}.png"
+    figure.savefig(saved, dpi=100)
+    lines = [f"**Full size:** the outputs are in `{where_to_find(saved.parent)}/`; in JupyterLab's file browser "
+             "(left), open that folder and double-click a picture:", ""]
+    lines += [f"- `{where_to_find(path)}`" for path in outputs] + [f"- this figure: `{where_to_find(saved)}`"]
+    display(Markdown("\n".join(lines)))
 
 
 def show_policy_used(ws: Workshop) -> None:
     """What the function's role was used for, beside what its policy and the tutorial's grant (as `pixelkit policy used`)."""
-    from html import escape
-
-    from IPython.display import HTML, display
+    from IPython.display import HTML
 
     from pixelkit.teaching.iam_advice import policy_used
 
@@ -352,7 +551,8 @@ def show_policy_used(ws: Workshop) -> None:
         report = policy_used(ws.target, ws.state, ws.state.role_name if ws.state else None)
     except WorkshopError as error:  # a real account: IAM Access Analyzer does this there
         report = str(error)
-    display(HTML(f"<pre>{escape(report)}</pre>"))
+    # Its comparison is columns of text: kept on one line each (scrolling sideways if need be), never wrapped.
+    display(HTML(f'<pre style="white-space:pre;overflow-x:auto;font-size:75%">{escape(report)}</pre>'))
 
 
 def show_figure(figure) -> None:

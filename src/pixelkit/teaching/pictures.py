@@ -16,6 +16,14 @@ from PIL import Image, ImageOps
 # Rows of the same height: the picture's box, its title above and its caption below, in inches.
 ROW_HEIGHT = 2.6
 CHECKER_SQUARE = 8  # pixels of the checkerboard behind transparent pixels
+WSPACE = 0.08  # between two pictures of a line, as a share of a picture's width
+TITLE_INCHES, CAPTION_INCHES = 0.55, 0.35  # room above and below each line of pictures (``per_row``)
+
+
+def _aspect(path: Path) -> float:
+    with Image.open(path) as image:
+        width, height = ImageOps.exif_transpose(image).size
+    return height / width
 
 
 def checkerboard(size: tuple[int, int], square: int = CHECKER_SQUARE) -> Image.Image:
@@ -46,19 +54,20 @@ def describe(path: Path) -> str:
     return f"{width} × {height} {kind}, {path.stat().st_size / 1000:,.0f} kB"
 
 
-def _show(ax, path: Path, title: str, caption: str | None = None) -> None:
+def _show(ax, path: Path, title: str, caption: str | None = None, fontsize: float = 9, blocks: bool = False) -> None:
     with Image.open(path) as image:
-        ax.imshow(displayable(image))
+        # An output's blocks stay sharp-edged when the picture is drawn smaller than it is (no smoothing).
+        ax.imshow(displayable(image), interpolation="nearest" if blocks else "antialiased")
     # The box keeps its size and the picture is centred in it (the limits grow, not the box shrinks):
     # titles and captions line up along each row, and the rows are evenly spaced.
     ax.set_aspect("equal", adjustable="datalim")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=fontsize)
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
     if caption:
-        ax.text(0.5, -0.04, caption, transform=ax.transAxes, ha="center", va="top", fontsize=8)
+        ax.text(0.5, -0.04, caption, transform=ax.transAxes, ha="center", va="top", fontsize=fontsize - 1)
 
 
 def _grid_label(path: Path) -> str:
@@ -67,21 +76,44 @@ def _grid_label(path: Path) -> str:
     return parts[1] if len(parts) > 2 and parts[0] == "pixelated" else path.name
 
 
-def variants_figure(rows: list[tuple[Path, list[Path]]], width_per_picture: float = 2.2) -> Figure:
-    """One row per original: the original (with its size and format), then its outputs from 8x8 to 64x64."""
+def variants_figure(rows: list[tuple[Path, list[Path]]], width_per_picture: float = 2.2,
+                    per_row: int | None = None) -> Figure:
+    """Each original (with its size and format), then its outputs from 8x8 to 64x64.
+
+    ``per_row`` pictures on a line: by default all of an original's (one line per original, a contact
+    sheet); 3 gives each original two lines of three, pictures twice as large in the same width.
+    """
     if not rows:
         raise ValueError("variants_figure needs at least one picture")
-    columns = 1 + max(len(outputs) for _, outputs in rows)
-    figure = Figure(figsize=(columns * width_per_picture, len(rows) * ROW_HEIGHT + 0.7))
+    panels = 1 + max(len(outputs) for _, outputs in rows)
+    columns = min(per_row or panels, panels)
+    lines_each = -(-panels // columns)
+    scale = width_per_picture / 2.2  # titles and captions grow with the pictures
+    lines = len(rows) * lines_each
+    width = columns * width_per_picture
+    if per_row is None:
+        # A contact sheet: rows of one height whatever the pictures' shapes.
+        figure = Figure(figsize=(width, lines * ROW_HEIGHT * scale + 0.7 * scale))
+        top, bottom, hspace = 0.85 * scale, 0.35 * scale, 0.45
+    else:
+        # Boxes shaped like the tallest picture, so that no width is lost beside a portrait.
+        box_width = 0.96 * width / (columns + WSPACE * (columns - 1))
+        box_height = box_width * max(_aspect(original) for original, _ in rows)
+        top, bottom = TITLE_INCHES, CAPTION_INCHES
+        hspace = (top + bottom) / box_height
+        figure = Figure(figsize=(width, lines * box_height + (lines - 1) * (top + bottom) + top + bottom))
     # Every row the same height, with room for a title above and a caption below each picture.
-    axes = figure.subplots(len(rows), columns, squeeze=False,
-                           gridspec_kw={"hspace": 0.45, "wspace": 0.08, "left": 0.02, "right": 0.98,
-                                        "top": 1 - 0.85 / figure.get_figheight(), "bottom": 0.35 / figure.get_figheight()})
-    for row, (original, outputs) in zip(axes, rows):
-        _show(row[0], original, f"original\n{original.name}", describe(original))
-        for ax, output in zip(row[1:], outputs):
-            _show(ax, output, _grid_label(output))
-        for ax in row[1 + len(outputs):]:
+    axes = figure.subplots(lines, columns, squeeze=False,
+                           gridspec_kw={"hspace": hspace, "wspace": WSPACE, "left": 0.02, "right": 0.98,
+                                        "top": 1 - top / figure.get_figheight(),
+                                        "bottom": bottom / figure.get_figheight()})
+    fontsize = 9 * scale ** 0.5
+    for number, (original, outputs) in enumerate(rows):
+        block = [ax for line in axes[number * lines_each:(number + 1) * lines_each] for ax in line]
+        _show(block[0], original, f"original\n{original.name}", describe(original), fontsize)
+        for ax, output in zip(block[1:], outputs):
+            _show(ax, output, _grid_label(output), fontsize=fontsize, blocks=True)
+        for ax in block[1 + len(outputs):]:
             ax.set_axis_off()
     return figure
 

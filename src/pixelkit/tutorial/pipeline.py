@@ -242,6 +242,8 @@ class _Follower:
 
 # With no attempt in the log after this many seconds, step 5 looks whether S3 can call the function at all.
 NEVER_RAN_GRACE = 5.0
+# How long step 5 waits for an upload's outputs: the function's timeout, and time to start and write.
+UPLOAD_WAIT_SECONDS = TIMEOUT_SECONDS + 30
 
 
 def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | None = None, progress=None,
@@ -327,7 +329,7 @@ def run_pipeline_test(
     since_ms = int(time.time() * 1000) - 1000
     uploads = [Upload(path, upload_image(ws, path)) for path in images]
     # One deadline for the whole upload: the function runs them all at once, so a wait is not per picture.
-    wait = TIMEOUT_SECONDS + 30
+    wait = UPLOAD_WAIT_SECONDS
     deadline = time.monotonic() + wait
     logger.info("  waiting up to %d s for the %d pictures of each (the function may run %d s; a failed attempt is "
                 "retried, and said here at once)", wait, len(grids()), TIMEOUT_SECONDS)
