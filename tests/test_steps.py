@@ -196,12 +196,12 @@ def test_cleanup_empties_a_bucket_again_when_a_late_output_lands(moto_workshop, 
 def test_a_bucket_that_keeps_filling_ends_the_cleanup_after_three_rounds(moto_workshop):
     from botocore.exceptions import ClientError
 
-    from pixelkit.aws import s3
+    from pixelkit.tutorial.steps import step6_cleanup
 
     steps.create_buckets(moto_workshop)
     bucket = moto_workshop.state.destination_bucket
     moto_workshop.client("s3").put_object(Bucket=bucket, Key="pixelated-8x8-cat.jpg", Body=b"x")
     written = late_outputs(moto_workshop, bucket, times=100)
     with pytest.raises(ClientError, match="BucketNotEmpty"):
-        s3.delete_bucket(moto_workshop.client("s3"), bucket)
-    assert len(written) == s3.DELETE_ATTEMPTS == 3
+        step6_cleanup.delete_bucket(moto_workshop.client("s3"), bucket)
+    assert len(written) == step6_cleanup.DELETE_ATTEMPTS == 3

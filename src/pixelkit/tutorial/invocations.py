@@ -15,6 +15,9 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 
+from pixelkit.aws.functions import DEFAULT_RETRIES
+from pixelkit.tutorial.denials import find_denial
+
 START = re.compile(r"^START RequestId: (\S+)")
 END = re.compile(r"^END RequestId: (\S+)")
 REPORT = re.compile(r"^REPORT RequestId: (\S+)")
@@ -25,8 +28,6 @@ TIMED_OUT = re.compile(r"Task timed out after ([\d.]+) seconds")
 EXITED = re.compile(r"^RequestId: \S+ Error: (Runtime exited.*)")
 # A logging line of the function at WARNING or ERROR: how the kit's handler says it skipped a picture.
 LOGGED_PROBLEM = re.compile(r"^\[(WARNING|ERROR)\]\t[^\t]*\t[^\t]*\t(.*)", re.S)
-# Lambda retries a failed asynchronous invocation twice unless the function's event invoke config says otherwise.
-DEFAULT_RETRIES = 2
 
 
 @dataclass
@@ -105,8 +106,6 @@ class Attempt:
         if TIMED_OUT.search(error):
             return "give the function more time and memory (step 4 sets them), or upload a smaller picture."
         if "AccessDenied" in self.text:
-            from pixelkit.teaching.iam_advice import find_denial
-
             return find_denial(self.lines, state) or (
                 "the function's role lacks a permission: run step 2 again, it writes the role's policy back.")
         if "Runtime.ExitError" in error or EXITED.match(error):
@@ -171,7 +170,7 @@ def parse_attempts(events: list[dict]) -> list[Attempt]:
 
 
 @dataclass
-class Progress:
+class Standing:
     """Where one upload stands after its attempts so far."""
 
     attempts: list[Attempt]
@@ -192,7 +191,7 @@ class Progress:
         return self.last is not None and self.last.failed and self.number < self.of
 
 
-def progress_of(key: str, attempts: list[Attempt], keys: list[str], retries: int = DEFAULT_RETRIES) -> Progress:
+def progress_of(key: str, attempts: list[Attempt], keys: list[str], retries: int = DEFAULT_RETRIES) -> Standing:
     """The attempts that belong to the upload of ``key`` among those of ``keys`` uploaded together.
 
     An attempt belongs to the key its log names (the kit's handler logs the event). One
@@ -209,10 +208,10 @@ def progress_of(key: str, attempts: list[Attempt], keys: list[str], retries: int
         mine = [a for a in attempts if not any(a.mentions(k) for k in keys)]
         shared = max(1, sum(1 for k in keys if not any(a.mentions(k) for a in attempts)))
     if not mine:
-        return Progress([], 0, retries + 1)
+        return Standing([], 0, retries + 1)
     ids_repeat = len({a.request_id for a in mine}) < len(mine)
     if ids_repeat:  # a retry keeps its request id: the last id's attempts are the last event's
         number = sum(1 for a in mine if a.request_id == mine[-1].request_id)
     else:
         number = math.ceil(len(mine) / shared)
-    return Progress(mine, min(number, retries + 1), retries + 1)
+    return Standing(mine, min(number, retries + 1), retries + 1)
