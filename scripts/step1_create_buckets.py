@@ -24,14 +24,20 @@ from pixelkit.tutorial.resources import check_distinct_buckets, say_created, sta
 from pixelkit.tutorial.settings import NAME_ATTEMPTS
 
 logger = logging.getLogger("pixelkit.tutorial.steps")
+# The tutorial's name for the source bucket, which every learner of it asked for.
+TUTORIAL_BUCKET = "day38-source"
 
 
 def create_buckets(ws: Workshop) -> dict:
     """Both buckets, private and encrypted, tagged as the kit's; a bucket already there is kept."""
+    new_run = ws.state is None
     state = start_run(ws)  # this run's names, chosen once and kept in .workshop/state.json
     logger.info("Step 1: source and destination buckets")
     check_distinct_buckets(state.source_bucket, state.destination_bucket)
     s3_client = ws.client("s3")
+    if new_run:  # why a suffix: the tutorial's own name is taken
+        logger.info("  %s; using %s and %s", ask_for_the_tutorials_name(s3_client, state.region),
+                    state.source_bucket, state.destination_bucket)
     for attempt in range(1, NAME_ATTEMPTS + 1):
         made = []
         try:
@@ -55,16 +61,37 @@ def create_buckets(ws: Workshop) -> dict:
     return {"source_bucket": state.source_bucket, "destination_bucket": state.destination_bucket}
 
 
+def ask_for_the_tutorials_name(s3_client, region: str, name: str = TUTORIAL_BUCKET) -> str:
+    """Ask S3 for the tutorial's own bucket name, to see why the kit adds a suffix; return what S3 answered.
+
+    Bucket names are global, and every learner of the tutorial asked for this one: AWS answers
+    BucketAlreadyExists. Yours already (ListBuckets lists only yours): nothing is asked. Free after all:
+    it is deleted at once, the kit's buckets being the suffixed ones.
+    """
+    if name in {bucket["Name"] for bucket in s3_client.list_buckets()["Buckets"]}:  # yours, made in the console?
+        return f"the tutorial's bucket name {name} is yours already; the kit's buckets get a suffix all the same"
+    try:
+        s3_client.create_bucket(Bucket=name, **location(region))
+    except ClientError as error:
+        if error_code(error) != "BucketAlreadyExists":
+            raise
+        return f"the tutorial's bucket name {name} belongs to someone else (names are global)"
+    s3_client.delete_bucket(Bucket=name)
+    return f"the tutorial's bucket name {name} was free here (on AWS it is taken), so it is given back at once"
+
+
+def location(region: str) -> dict:
+    """CreateBucket's parameter for the region: S3 wants it named, except us-east-1, which refuses its own name."""
+    return {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+
+
 def create_bucket(s3_client, bucket: str, region: str, tags: dict[str, str]) -> bool:
     """One bucket with AWS's safeguards on; False when it was ours already. BucketNameTaken if it is not ours."""
     created = False
     # us-east-1 answers 200 to creating a bucket you already own, so look first (403: another account's).
     if not s3.bucket_exists(s3_client, bucket):
-        params = {"Bucket": bucket}
-        if region != "us-east-1":  # elsewhere S3 wants the region named; us-east-1 refuses its own name here
-            params["CreateBucketConfiguration"] = {"LocationConstraint": region}
         try:
-            s3_client.create_bucket(**params)
+            s3_client.create_bucket(Bucket=bucket, **location(region))
             created = True
         except ClientError as error:
             if error_code(error) == "BucketAlreadyExists":  # another account asked for this name first
