@@ -26,6 +26,8 @@ UNHANDLED = re.compile(r"^\[ERROR\] ([\w.]+): ?(.*)")
 TIMED_OUT = re.compile(r"Task timed out after ([\d.]+) seconds")
 # AWS's line when the runtime process dies (out of memory, os._exit): "RequestId: … Error: Runtime exited …".
 EXITED = re.compile(r"^RequestId: \S+ Error: (Runtime exited.*)")
+# How the kit's handler logs the event it received: an attempt without it names no upload.
+RECEIVED = "Received event: "
 # A logging line of the function at WARNING or ERROR: how the kit's handler says it skipped a picture.
 LOGGED_PROBLEM = re.compile(r"^\[(WARNING|ERROR)\]\t[^\t]*\t[^\t]*\t(.*)", re.S)
 
@@ -191,22 +193,30 @@ class Standing:
         return self.last is not None and self.last.failed and self.number < self.of
 
 
-def progress_of(key: str, attempts: list[Attempt], keys: list[str], retries: int = DEFAULT_RETRIES) -> Standing:
-    """The attempts that belong to the upload of ``key`` among those of ``keys`` uploaded together.
+def attempts_of_upload(key: str, attempts: list[Attempt], keys: list[str] | None = None) -> tuple[list[Attempt], bool]:
+    """The attempts that belong to the upload of ``key`` (among those of ``keys`` uploaded with it), and whether
+    they were found by name.
 
-    An attempt belongs to the key its log names (the kit's handler logs the event). One
-    that names none of the keys (the function could not even start) belongs to each of
-    them: with retries reusing the request id, an id's attempts are one event's; without,
-    the nameless attempts are shared out among the keys that have no named attempt.
+    An attempt belongs to the key its log names (the kit's handler logs the event it received).
+    One that names no upload at all (the function could not even start, so it logged no event)
+    belongs to the same event as a named attempt with its request id (a retry keeps it); with no
+    named attempt, the nameless ones are the candidates (``found by name`` is then False).
     """
-    mine = [a for a in attempts if a.mentions(key)]
-    ids = {a.request_id for a in mine}
-    # an attempt that died before it logged the event is the same event's when it has the same request id
-    mine = [a for a in attempts if a in mine or (a.request_id in ids and not any(a.mentions(k) for k in keys))]
-    shared = 1
-    if not mine:
-        mine = [a for a in attempts if not any(a.mentions(k) for k in keys)]
-        shared = max(1, sum(1 for k in keys if not any(a.mentions(k) for a in attempts)))
+    keys = keys or [key]
+    nameless = [a for a in attempts if RECEIVED not in a.text and not any(a.mentions(k) for k in keys)]
+    named = [a for a in attempts if a.mentions(key)]
+    ids = {a.request_id for a in named}
+    mine = [a for a in attempts if a in named or (a in nameless and a.request_id in ids)]
+    return (mine, True) if mine else (nameless, False)
+
+
+def progress_of(key: str, attempts: list[Attempt], keys: list[str], retries: int = DEFAULT_RETRIES) -> Standing:
+    """Where the upload of ``key`` stands, among ``keys`` uploaded together (``attempts_of_upload`` says which are its).
+
+    Nameless attempts (none names any upload) are shared out among the keys that have no named attempt.
+    """
+    mine, by_name = attempts_of_upload(key, attempts, keys)
+    shared = 1 if by_name else max(1, sum(1 for k in keys if not any(a.mentions(k) for a in attempts)))
     if not mine:
         return Standing([], 0, retries + 1)
     ids_repeat = len({a.request_id for a in mine}) < len(mine)
