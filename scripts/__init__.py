@@ -7,7 +7,6 @@ helpers (pixelkit.aws, pixelkit.context, pixelkit.tutorial). The names below are
 as the rest of the kit calls them.
 """
 
-from pixelkit.context.state import new_suffix
 from pixelkit.tutorial.resources import (
     check_distinct_buckets, find_tagged, forgotten_message, inventory, require_remembered, run_forgotten,
     same_bucket_problem, trigger_on_destination,
@@ -26,6 +25,6 @@ from pixelkit.tutorial.steps.step6_cleanup import cleanup, cleanup_tagged
 __all__ = [
     "create_buckets", "create_role", "deploy_function", "configure_function", "setup", "upload_and_check",
     "upload_picture", "cleanup", "cleanup_tagged", "inventory", "find_tagged", "run_forgotten", "forgotten_message",
-    "require_remembered", "check_distinct_buckets", "same_bucket_problem", "trigger_on_destination", "new_suffix",
+    "require_remembered", "check_distinct_buckets", "same_bucket_problem", "trigger_on_destination",
     "TIMEOUT_SECONDS", "MEMORY_MB", "TRIGGER_ID", "PERMISSION_ID", "TRIGGER_EVENTS",
 ]

@@ -15,7 +15,7 @@ import logging
 from botocore.exceptions import ClientError
 
 from pixelkit.aws import s3
-from pixelkit.aws.errors import error_code
+from pixelkit.aws.errors import error_code, log_and_raise
 from pixelkit.aws.tags import tag_list
 from pixelkit.context.errors import WorkshopError
 from pixelkit.context.state import new_suffix
@@ -74,7 +74,7 @@ def ask_for_the_tutorials_name(s3_client, region: str, name: str = TUTORIAL_BUCK
         s3_client.create_bucket(Bucket=name, **location(region))
     except ClientError as error:
         if error_code(error) != "BucketAlreadyExists":
-            raise
+            log_and_raise(error, f"ask for bucket {name}")
         return f"the tutorial's bucket name {name} belongs to someone else (names are global)"
     s3_client.delete_bucket(Bucket=name)
     return f"the tutorial's bucket name {name} was free here (on AWS it is taken), so it is given back at once"
@@ -97,7 +97,7 @@ def create_bucket(s3_client, bucket: str, region: str, tags: dict[str, str]) -> 
             if error_code(error) == "BucketAlreadyExists":  # another account asked for this name first
                 raise s3.BucketNameTaken(bucket) from error
             if error_code(error) != "BucketAlreadyOwnedByYou":  # ours already (outside us-east-1)
-                raise
+                log_and_raise(error, f"create bucket {bucket}")
         s3_client.get_waiter("bucket_exists").wait(Bucket=bucket, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     # Tags first, so that even a step interrupted here leaves a bucket `make orphans` finds by them.
     s3_client.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tag_list(tags)})

@@ -16,7 +16,7 @@ import logging
 from botocore.exceptions import ClientError
 
 from pixelkit.aws import functions, s3
-from pixelkit.aws.errors import error_code, unless_gone
+from pixelkit.aws.errors import error_code, log_and_raise, unless_gone
 from pixelkit.aws.tags import tags_match
 from pixelkit.context.state import WORKSHOP_TAG, forget_state, state_path
 from pixelkit.context.workshop import Workshop
@@ -100,7 +100,7 @@ def delete_role(iam_client, role_name: str) -> bool:
     except ClientError as error:
         if error_code(error) == "NoSuchEntity":
             return False
-        raise
+        log_and_raise(error, f"delete the policies of role {role_name}")
     return unless_gone(iam_client.delete_role, RoleName=role_name)
 
 
@@ -123,7 +123,7 @@ def delete_bucket(s3_client, bucket: str, attempts: int = DELETE_ATTEMPTS) -> bo
             break
         except ClientError as error:
             if error_code(error) != "BucketNotEmpty" or attempt == attempts:
-                raise
+                log_and_raise(error, f"delete bucket {bucket}")
             logger.info("  s3://%s got new objects while it was emptied; emptying it again (attempt %d of %d)",
                         bucket, attempt + 1, attempts)
     s3_client.get_waiter("bucket_not_exists").wait(Bucket=bucket, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
