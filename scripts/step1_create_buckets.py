@@ -21,11 +21,9 @@ from pixelkit.context.errors import WorkshopError
 from pixelkit.context.state import new_suffix
 from pixelkit.context.workshop import Workshop
 from pixelkit.tutorial.resources import check_distinct_buckets, say_created, start_run
-from pixelkit.tutorial.settings import NAME_ATTEMPTS
+from pixelkit.tutorial.settings import NAME_ATTEMPTS, TUTORIAL_BUCKET
 
 logger = logging.getLogger("pixelkit.tutorial.steps")
-# The tutorial's name for the source bucket, which every learner of it asked for.
-TUTORIAL_BUCKET = "day38-source"
 
 
 def create_buckets(ws: Workshop) -> dict:

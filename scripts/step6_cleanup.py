@@ -21,7 +21,7 @@ from pixelkit.aws.tags import tags_match
 from pixelkit.context.state import WORKSHOP_TAG, forget_state, state_path
 from pixelkit.context.workshop import Workshop
 from pixelkit.tutorial.resources import find_tagged, forgotten_message, run_forgotten, say_deleted
-from pixelkit.tutorial.settings import PERMISSION_ID, TRIGGER_ID
+from pixelkit.tutorial.settings import PERMISSION_ID, TRIGGER_ID, TUTORIAL_BUCKET
 
 logger = logging.getLogger("pixelkit.tutorial.steps")
 # Empty-and-delete rounds before cleanup gives up on a bucket that keeps getting objects.
@@ -46,6 +46,7 @@ def cleanup(ws: Workshop) -> list[str]:
         removed = teardown(ws, {"buckets": ours, "functions": [state.function_name], "roles": [state.role_name],
                                 "log groups": [state.log_group]},
                            trigger_buckets=[state.source_bucket] if state.source_bucket in ours else [])
+        give_back_the_tutorials_name(ws)
         left = [bucket for bucket in buckets if bucket not in ours]
         logger.info("Clean: nothing the kit made for run %s is left%s%s.", state.suffix,
                     "" if ws.target.is_local else " in your account",
@@ -153,6 +154,23 @@ def bucket_is_this_runs(ws: Workshop, bucket: str) -> bool:
     return False
 
 
+def give_back_the_tutorials_name(ws: Workshop) -> bool:
+    """Delete the tutorial's own bucket name if step 1, asking for it, got it and was stopped before giving it back.
+
+    Only when it is yours (ListBuckets), untagged and empty: a day38-source you made in the console and use
+    has objects or tags, and is left alone.
+    """
+    s3_client = ws.client("s3")
+    name = TUTORIAL_BUCKET
+    if name not in {bucket["Name"] for bucket in s3_client.list_buckets()["Buckets"]}:
+        return False
+    if s3.get_bucket_tags(s3_client, name) is not None or s3.list_keys(s3_client, name):
+        return False
+    say_deleted(unless_gone(s3_client.delete_bucket, Bucket=name), f"bucket {name} (the tutorial's name, empty, "
+                "which step 1 asked for and was stopped before it gave it back)")
+    return True
+
+
 def cleanup_tagged(ws: Workshop, student: str | None = None) -> list[str]:
     """``cleanup --all-tagged``: this run's cleanup, then every resource of earlier runs found by its tags.
 
@@ -160,6 +178,7 @@ def cleanup_tagged(ws: Workshop, student: str | None = None) -> list[str]:
     (and ``student=<name>`` when a student is given); they go in the same order.
     """
     removed = cleanup(ws) if ws.state is not None else []
+    give_back_the_tutorials_name(ws)
     found = find_tagged(ws, student)
     logger.info("Resources tagged %s%s in %s: %s", WORKSHOP_TAG, f" of student {student}" if student else "",
                 ws.target.region, "; ".join(f"{k}: {', '.join(v)}" for k, v in found.items() if v) or "none")

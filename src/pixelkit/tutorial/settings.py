@@ -19,3 +19,5 @@ TRIGGER_EVENTS = ["s3:ObjectCreated:*"]
 LOG_RETENTION_DAYS = 7
 # How many bucket-name suffixes step 1 tries before it suspects something other than a collision.
 NAME_ATTEMPTS = 5
+# The tutorial's name for the source bucket, which every learner of it asked for (step 1 shows that it is taken).
+TUTORIAL_BUCKET = "day38-source"
