@@ -31,7 +31,7 @@ def suffixes(monkeypatch):
     """Predictable run suffixes, so that a test can say which bucket name is taken."""
     counter = itertools.count(1)
     monkeypatch.setattr("pixelkit.context.state.new_suffix", lambda: f"{next(counter):08x}")
-    monkeypatch.setattr("pixelkit.tutorial.steps.new_suffix", lambda: f"{next(counter):08x}")
+    monkeypatch.setattr("pixelkit.tutorial.steps.step1_create_buckets.new_suffix", lambda: f"{next(counter):08x}")
 
 
 @pytest.fixture
@@ -89,8 +89,9 @@ def test_the_strict_layer_refuses_a_trigger_without_the_permission(moto_workshop
     function_arn = steps.deploy_function(moto_workshop)["function_arn"]
     state = moto_workshop.state
     with pytest.raises(ClientError, match=UNVALIDATED_DESTINATION):
-        s3.put_lambda_trigger(moto_workshop.client("s3"), state.source_bucket, steps.TRIGGER_ID,
-                              function_arn, steps.TRIGGER_EVENTS)
+        moto_workshop.client("s3").put_bucket_notification_configuration(
+            Bucket=state.source_bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [
+                {"Id": steps.TRIGGER_ID, "LambdaFunctionArn": function_arn, "Events": steps.TRIGGER_EVENTS}]})
     assert ("s3.PutBucketNotificationConfiguration", "InvalidArgument") in strict.refused
 
 
@@ -144,11 +145,23 @@ def test_us_east_1_gets_no_location_constraint(moto_workshop, slept):
 def test_a_bucket_name_someone_else_owns_gets_a_new_suffix_and_says_so(moto_workshop, suffixes, slept, kit_log):
     strict = StrictAws.on(moto_workshop, taken={"day38-source-00000001"})
     result = steps.create_buckets(moto_workshop)
-    assert result["source_bucket"] == "day38-source-00000002"
-    assert result["destination_bucket"] == "day38-destination-00000001"
-    assert "day38-source-00000001 belongs to someone else (names are global); using day38-source-00000002" in kit_log.text
-    assert load_state().source_bucket == "day38-source-00000002"
+    # both buckets share the new suffix, as the notebooks' `<suffix>` says
+    assert result == {"source_bucket": "day38-source-00000002", "destination_bucket": "day38-destination-00000002"}
+    assert ("day38-source-00000001 belongs to someone else (names are global); using day38-source-00000002 and "
+            "day38-destination-00000002") in kit_log.text
+    assert load_state().source_bucket == "day38-source-00000002" and load_state().suffix == "00000002"
     assert "s3.PutPublicAccessBlock" in strict.calls  # on our bucket only
+    steps.cleanup(moto_workshop)
+    assert steps.inventory(moto_workshop) == NOTHING
+
+
+def test_a_taken_destination_name_renames_both_buckets(moto_workshop, suffixes, slept, kit_log):
+    """BucketAlreadyExists on either name: one new suffix for both, and the source made a moment ago goes."""
+    StrictAws.on(moto_workshop, taken={"day38-destination-00000001"})
+    result = steps.create_buckets(moto_workshop)
+    assert result == {"source_bucket": "day38-source-00000002", "destination_bucket": "day38-destination-00000002"}
+    assert not s3.bucket_exists(moto_workshop.client("s3"), "day38-source-00000001")
+    assert "using day38-source-00000002 and day38-destination-00000002" in kit_log.text
     steps.cleanup(moto_workshop)
     assert steps.inventory(moto_workshop) == NOTHING
 

@@ -165,7 +165,7 @@ def test_setup_and_cleanup_with_target_aws_against_a_strict_endpoint_in_eu_west_
     # short waits: the emulator itself refuses a new role for two seconds, as AWS does while IAM propagates
     monkeypatch.setattr(functions, "retry_sleep", lambda seconds: time.sleep(0.5))
     monkeypatch.setattr("pixelkit.context.state.new_suffix", iter(["5e1ec7ed", "5e1ec7ee"]).__next__)
-    monkeypatch.setattr("pixelkit.tutorial.steps.new_suffix", iter(["5e1ec7ee", "5e1ec7ef"]).__next__)
+    monkeypatch.setattr("pixelkit.tutorial.steps.step1_create_buckets.new_suffix", iter(["5e1ec7ee", "5e1ec7ef"]).__next__)
     stricts = []
 
     def strict_session(target):

@@ -12,10 +12,8 @@ import logging
 import time
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from pixelkit.tutorial import steps
-from pixelkit.context.errors import WorkshopError, explain
+from pixelkit.context.errors import LEARNER_ERRORS, WorkshopError, explain
 from pixelkit.context.state import check_student, students_with_state
 from pixelkit.context.workshop import open_workshop
 
@@ -65,7 +63,7 @@ def class_setup(target: str | None, names: list[str], policy: str | None = None,
             summary = steps.setup(ws, policy, architecture)
             rows.append(StudentRow(name, "ready", summary["source_bucket"], summary["destination_bucket"],
                                    ws.state.function_name, seconds=time.monotonic() - started))
-        except (WorkshopError, ClientError, BotoCoreError) as error:
+        except LEARNER_ERRORS as error:
             logger.error("  student %s: setup failed: %s", name, _explain(error))
             rows.append(StudentRow(name, "FAILED: " + _explain(error), seconds=time.monotonic() - started))
     return rows
@@ -82,7 +80,7 @@ def class_cleanup(target: str | None, names: list[str] | None = None) -> list[St
         try:
             removed = steps.cleanup_tagged(open_workshop(target, student=name), name)
             rows.append(StudentRow(name, "clean", removed=len(removed), seconds=time.monotonic() - started))
-        except (WorkshopError, ClientError, BotoCoreError) as error:
+        except LEARNER_ERRORS as error:
             logger.error("  student %s: cleanup failed: %s", name, _explain(error))
             rows.append(StudentRow(name, "FAILED: " + _explain(error), seconds=time.monotonic() - started))
     if sweep_all:

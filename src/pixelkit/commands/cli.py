@@ -1,5 +1,9 @@
 """``pixelkit``: the command behind the scripts in ``scripts/`` and the make targets.
 
+Each step command runs its script's function (scripts/ is the package ``pixelkit.tutorial.steps``),
+and each script run as a program comes here for its command line. A Ctrl-C is caught once, in
+``pixelkit.commands.entry``.
+
 Every command takes ``--target local|aws`` (default: ``WORKSHOP_TARGET``, else local)
 and ``--student NAME`` (default: ``WORKSHOP_STUDENT``, else none). ``setup`` and
 ``cleanup`` take ``--dry-run``; ``class setup|cleanup`` are the instructor's commands.
@@ -16,11 +20,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from boto3.exceptions import Boto3Error
-from botocore.exceptions import BotoCoreError, ClientError
-
 from pixelkit.tutorial import pipeline, steps
-from pixelkit.context.errors import WorkshopError, explain
+from pixelkit.context.errors import LEARNER_ERRORS, WorkshopError, explain
 from pixelkit.context.paths import as_typed_here, output_dir, sample_images
 from pixelkit.context.state import TAG_WORKSHOP, WORKSHOP_TAG, check_student, current_student, state_path
 from pixelkit.context.workshop import Workshop, configure_console_logging, open_workshop
@@ -52,7 +53,7 @@ def _upload(ws: Workshop, args) -> None:
     from pixelkit.teaching.cost import estimate_run_cost
 
     images = pipeline.pictures(args.images or images_from_environment() or sample_images()[:1])
-    uploads, log_lines = pipeline.run_pipeline_test(ws, images, args.out, keep_going=True)
+    uploads, log_lines = steps.upload_and_check(ws, images, args.out, keep_going=True)
     print("\nThe function's log (CloudWatch Logs, " + ws.require_state().log_group + "):")
     for line in log_lines:
         print("  " + line)
@@ -305,17 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             function, _ = COMMANDS[args.command]
             function(open_workshop(args.target, args.student), args)
-    except KeyboardInterrupt:
-        from pixelkit.commands.entry import INTERRUPTED
-
-        print("\n" + as_typed_here(INTERRUPTED), file=sys.stderr)
-        return 130
-    except (WorkshopError, ClientError, BotoCoreError, Boto3Error) as error:
+    except LEARNER_ERRORS as error:
         print(f"\nerror: {as_typed_here(explain(error))}", file=sys.stderr)
         return 2
     return 0
-
-
-def run_script(command: str) -> None:
-    """What each file in ``scripts/`` does: run one command with the script's own arguments."""
-    sys.exit(main([command, *sys.argv[1:]]))

@@ -39,7 +39,7 @@ def run_demo(out_dir: Path) -> Path:
             ws = open_workshop("local")
             ws.calls.echo = False  # the demo shows the pipeline; the step scripts and notebooks show each AWS call
             steps.setup(ws)
-            uploads, log_lines = pipeline.run_pipeline_test(ws, sample_images(), out_dir)
+            uploads, log_lines = steps.upload_and_check(ws, sample_images(), out_dir)
             logger.info("The function's log, as step 5 reads it in CloudWatch:")
             for line in log_lines:
                 if line.startswith(("START", "END", "REPORT")) or "Received event" in line:

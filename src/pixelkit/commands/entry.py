@@ -16,7 +16,9 @@ def main(argv=None) -> int:
 
         return cli_main(argv)
     except KeyboardInterrupt:
-        print("\n" + INTERRUPTED, file=sys.stderr)
+        from pixelkit.context.paths import as_typed_here  # light: the words of this computer (make, or kit.py)
+
+        print("\n" + as_typed_here(INTERRUPTED), file=sys.stderr)
         return 130
 
 

@@ -6,6 +6,8 @@ calls with two botocore event hooks on its session (so on any target, emulator o
 ``after-call`` (or ``after-call-error``) notes what came back. Scripts print each call as a
 line when it returns; notebooks show a table under each cell (``pixelkit.teaching.notebook``); the
 dry run (``pixelkit.teaching.dryrun``) prints the same calls made against its private copy of AWS.
+With ``WORKSHOP_CALL_LOG=<file>`` every call is also appended to that file as a JSON line (service,
+operation, parameter names): how the tests see that a notebook and its script make the same calls.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hashlib
 import html
 import json
 import logging
+import os
 import shlex
 import threading
 from dataclasses import dataclass, field
@@ -194,6 +197,11 @@ class CallRecorder:
         call = Call(model.service_model.service_name, model.name, dict(params))
         with self._lock:
             self.calls.append(call)
+            log = os.environ.get("WORKSHOP_CALL_LOG")
+            if log:
+                with open(log, "a") as file:
+                    file.write(json.dumps({"service": call.service, "operation": call.operation,
+                                           "params": sorted(call.params)}) + "\n")
         if context is not None:
             context.setdefault("pixelkit_calls", {})[id(self)] = call
 

@@ -11,11 +11,15 @@ from botocore.exceptions import (
     ProfileNotFound, ReadTimeoutError,
 )
 
-from pixelkit.aws.errors import error_code, error_message
+from pixelkit.aws.errors import ExplainedError, error_code, error_message
 
 
-class WorkshopError(Exception):
+class WorkshopError(ExplainedError):
     """A problem the learner can fix; ``str(error)`` says what happened and what to do."""
+
+
+# Every error a run can meet that ``explain`` turns into one message (commands, notebooks and the classroom catch these).
+LEARNER_ERRORS = (ExplainedError, ClientError, BotoCoreError, Boto3Error)
 
 
 _DENIED = ("Your AWS identity lacks a permission for this: policies/learner-policy.json lists what the "
@@ -33,7 +37,7 @@ def _on_aws() -> bool:
 
 def explain(error: Exception) -> str:
     """One message a learner can act on, for the errors a run can meet."""
-    if isinstance(error, WorkshopError):
+    if isinstance(error, ExplainedError):
         return str(error)
     if isinstance(error, NoCredentialsError):
         return ("No AWS credentials were found for --target aws. Run `aws configure` (or set AWS_PROFILE), "

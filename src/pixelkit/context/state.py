@@ -71,6 +71,12 @@ class State:
     role_arn: str | None = None
     student: str | None = None
 
+    def use_suffix(self, suffix: str) -> None:
+        """Name both buckets with ``suffix`` (step 1 does when a name is taken): the two always share one."""
+        prefix = f"{NAME_PREFIX}-{self.student}" if self.student else NAME_PREFIX
+        self.suffix = suffix
+        self.source_bucket, self.destination_bucket = f"{prefix}-source-{suffix}", f"{prefix}-destination-{suffix}"
+
     @property
     def log_group(self) -> str:
         return f"/aws/lambda/{self.function_name}"
@@ -98,20 +104,21 @@ def students_with_state() -> list[str]:
 
 
 def default_state(target: Target, suffix: str | None = None, student: str | None = None) -> State:
-    suffix = suffix or new_suffix()
     prefix = f"{NAME_PREFIX}-{student}" if student else NAME_PREFIX
-    return State(
+    state = State(
         target=target.name,
         region=target.region,
         endpoint_url=target.endpoint_url,
-        suffix=suffix,
-        source_bucket=f"{prefix}-source-{suffix}",
-        destination_bucket=f"{prefix}-destination-{suffix}",
+        suffix="",
+        source_bucket="",
+        destination_bucket="",
         role_name=f"{prefix}-role",
         policy_name=f"{prefix}-inline",
         function_name=f"{prefix}-image_pixelator",
         student=student,
     )
+    state.use_suffix(suffix or new_suffix())
+    return state
 
 
 def load_state(student: str | None = None) -> State | None:

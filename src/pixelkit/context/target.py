@@ -62,7 +62,7 @@ class Target:
 # connect and 60 s to read, with up to 5 attempts in legacy mode (minutes of silence on a dead network).
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
-# Lambda's Invoke answers when the function ends: up to its timeout (60 s, steps.TIMEOUT_SECONDS) and some.
+# Lambda's Invoke answers when the function ends: up to its timeout (60 s, pixelkit.tutorial.settings.TIMEOUT_SECONDS) and some.
 READ_TIMEOUTS = {"lambda": 75}
 ATTEMPTS = 3
 

@@ -105,7 +105,6 @@ def main(argv: list[str] | None = None) -> None:
                         default=os.environ.get("WORKSHOP_EMULATOR_LENIENT", "") not in ("", "0"),
                         help="turn off AWS's strict behaviours that moto lacks (new roles usable at once, triggers "
                              "unvalidated, bucket names free; see pixelkit/emulator/strict.py). IAM stays enforced.")
-    parser.add_argument("--strict", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
     parser.add_argument("--enforce-learner", action="store_true",
                         default=os.environ.get("WORKSHOP_ENFORCE_LEARNER", "") not in ("", "0"),
                         help="authorise the learner's own keys against policies/learner-policy.json too (classroom check)")

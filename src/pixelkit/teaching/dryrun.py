@@ -25,7 +25,6 @@ import os
 import shutil
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import boto3
 

@@ -1,8 +1,7 @@
-"""What a denial means and how to fix it; the policy the function's calls needed (``pixelkit policy used``).
+"""The policy the function's calls needed (``pixelkit policy used``), beside the role's own and the tutorial's.
 
-``explain_denial`` reads AWS's AccessDenied message in a log line and says which
-statement is missing: the action, the resource, the file in ``policies/`` to edit and
-the step to rerun. ``policy_used_report`` turns the calls the emulator recorded for a
+What one denial means is ``pixelkit.tutorial.denials`` (step 5's verdict uses it).
+``policy_used_report`` turns the calls the emulator recorded for a
 role into the least-privilege policy they needed, and sets it beside the role's own
 policy and the tutorial's ``s3:*`` one.
 """
@@ -10,88 +9,14 @@ policy and the tutorial's ``s3:*`` one.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
 
 from pixelkit.emulator import iam_evaluation
+from pixelkit.emulator.iam_enforcement import USED_FILE, USED_PATH
 from pixelkit.context.errors import WorkshopError
-
-DENIAL = re.compile(
-    r"User: (?P<principal>arn:[^\s]+) is not authorized to perform: (?P<action>[\w-]+:[\w*]+)"
-    r"(?: on resource: \"?(?P<resource>[^\"\s]+)\"?)?"
-    r" (?P<why>because no identity-based policy allows|with an explicit deny)"
-)
-USED_PATH = "/_pixelkit/iam/used"
-USED_FILE = "iam-used.json"
-
-
-def generalize(resource: str) -> str:
-    """The resource a policy names for a call: a bucket's objects (``/*``), a log group's streams (``:*``)."""
-    if resource.startswith("arn:") and ":s3:::" in resource and "/" in resource:
-        return resource.split("/", 1)[0] + "/*"
-    if ":log-stream:" in resource:
-        return resource.split(":log-stream:", 1)[0] + ":*"
-    return resource
-
-
-def _placeholders(text: str, state) -> str:
-    """Put the policy templates' ``${...}`` names back in, so that the statement can be pasted into policies/."""
-    if state is None:
-        return text
-    for value, name in ((state.source_bucket, "source_bucket"), (state.destination_bucket, "destination_bucket"),
-                        (state.function_name, "function_name"), (state.account_id, "account_id"), (state.region, "region")):
-        if value:
-            text = text.replace(value, "${" + name + "}")
-    return re.sub(r"^arn:aws(-[a-z-]+)?:", "arn:${partition}:", text)
-
-
-def explain_denial(log_line: str, state=None) -> str | None:
-    """Say what to add for the AccessDenied message in ``log_line``; None if it holds none.
-
-    With the run's ``state``, the statement uses the policy template's placeholders and
-    names the file the kit deploys (least-privilege or tutorial).
-    """
-    match = DENIAL.search(log_line)
-    if not match:
-        return None
-    principal, action = match["principal"], match["action"]
-    resource = match["resource"] or "*"
-    needed = generalize(resource)
-    is_role = ":assumed-role/" in principal
-    role = principal.split(":assumed-role/", 1)[1].split("/")[0] if is_role else None
-    if is_role:
-        kind = getattr(state, "policy", None) or "least-privilege"
-        policy_file = f"policies/{'tutorial-inline-policy.json' if kind == 'tutorial' else 'least-privilege-policy.json'}"
-        who = f"The function's role {role}"
-        from pixelkit.context.paths import venv_command
-
-        rerun = (f"then run step 2 again (`{venv_command('python')} scripts/step2_create_role.py`, or `make setup`), "
-                 "which rewrites the role's inline policy, and upload again (step 5)")
-    else:
-        policy_file = "policies/learner-policy.json"
-        who = f"Your identity ({principal})"
-        rerun = "then give your identity that policy again (or restart `make emulator ENFORCE_LEARNER=1`) and rerun the step"
-    if match["why"].startswith("with an explicit deny"):
-        return (f"{who} may not call {action} on {resource}: a Deny statement in one of its policies forbids it, "
-                f"and an explicit Deny beats any Allow. Remove or narrow that Deny (in {policy_file}, or a policy "
-                f"attached to the role), {rerun}.")
-    statement = {"Effect": "Allow", "Action": action, "Resource": _placeholders(needed, state)}
-    return (f"{who} may not call {action} on {resource}: no statement of its policy allows it. "
-            f"Add this statement to the \"Statement\" list of {policy_file}:\n"
-            f"    {json.dumps(statement)}\n"
-            f"{rerun}.")
-
-
-def find_denial(lines: list[str], state=None) -> str | None:
-    """The explanation of the first denial in a function's log, if there is one."""
-    for line in lines:
-        explained = explain_denial(line, state)
-        if explained:
-            return explained
-    return None
-
+from pixelkit.tutorial.denials import generalize
 
 # pixelkit policy used ---------------------------------------------------------------------
 
@@ -134,8 +59,8 @@ def _grants(document: dict) -> list[tuple[str, str]]:
     for statement in statements if isinstance(statements, list) else [statements]:
         if statement.get("Effect") != "Allow":
             continue
-        for action in iam_evaluation._listed(statement.get("Action") or "(NotAction)"):
-            for resource in iam_evaluation._listed(statement.get("Resource") or "(NotResource)"):
+        for action in iam_evaluation.listed(statement.get("Action") or "(NotAction)"):
+            for resource in iam_evaluation.listed(statement.get("Resource") or "(NotResource)"):
                 pairs.append((action, resource))
     return pairs
 
@@ -144,8 +69,8 @@ def _unused_grants(document: dict, calls: list[dict]) -> list[str]:
     lines = []
     for action, resource in _grants(document):
         covered = sorted({c["action"] for c in calls
-                          if iam_evaluation._matches(action, c["action"], ignore_case=True)
-                          and iam_evaluation._matches(resource, c["resource"])})
+                          if iam_evaluation.matches(action, c["action"], ignore_case=True)
+                          and iam_evaluation.matches(resource, c["resource"])})
         if not covered:
             lines.append(f"{action} on {resource}: never used")
         elif "*" in action and covered != [action]:
@@ -174,7 +99,7 @@ def policy_used_report(usage: dict, source: str, tutorial_policy: dict | None = 
             columns.append(("tutorial's policy", [iam_evaluation.NamedPolicy("tutorial", tutorial_policy)]))
         rows = []
         for statement in needed["Statement"]:
-            for action in iam_evaluation._listed(statement["Action"]):
+            for action in iam_evaluation.listed(statement["Action"]):
                 example = next(c["resource"] for c in role_calls
                                if c["action"] == action and generalize(c["resource"]) == statement["Resource"])
                 verdicts = [iam_evaluation.evaluate(policies, action, example).outcome for _, policies in columns]

@@ -1,6 +1,6 @@
-"""What the notebooks call to start and to show things; the steps themselves live in the package.
+"""What the notebooks call to start and to show things.
 
-A notebook is explanations, calls of ``pixelkit.tutorial.steps`` / ``pixelkit.tutorial.pipeline``,
+A notebook is explanations, its step's boto3 calls (the same as its script in scripts/ makes),
 and these display helpers. They render Markdown and PNG, which JupyterLab,
 ``jupyter nbconvert`` and nbclient all keep, so nothing depends on widgets or on
 matplotlib's backend.
@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError
 from IPython import get_ipython
 from IPython.display import Image, Markdown, display
 
 from pixelkit.context import calls as aws_calls
 from pixelkit.tutorial import checks, invocations
 from pixelkit.aws import functions, s3
-from pixelkit.context.errors import WorkshopError, explain
+from pixelkit.context.errors import LEARNER_ERRORS, WorkshopError, explain
 from pixelkit.context.paths import IMAGES_DIR, KIT_ROOT, output_dir, sample_images
 from pixelkit.context.state import state_path
 from pixelkit.context.workshop import Workshop, configure_console_logging, open_workshop
@@ -40,10 +39,6 @@ def _short_error(shell, etype, value, tb, tb_offset=None):
     return stb
 
 
-# Errors a learner meets in a cell: the kit's, AWS's answers, and botocore's own (a connection
-# refused, a waiter that gave up). Each shows as its message, never as a stack trace.
-LEARNER_ERRORS = (WorkshopError, ClientError, BotoCoreError)
-
 # What the first cell says when the emulator does not answer: JupyterLab users start it with `make lab`.
 START_EMULATOR_FROM_A_NOTEBOOK = (
     "Start JupyterLab with `make lab`: it starts the emulator and stops it when JupyterLab stops. "
@@ -53,7 +48,8 @@ START_EMULATOR_FROM_A_NOTEBOOK = (
 
 
 def show_errors_briefly() -> None:
-    """Make the learner's errors print their message only; the cell still fails (Run All stops)."""
+    """Make the learner's errors (the kit's, AWS's answers, botocore's own) print their message only; the cell
+    still fails (Run All stops)."""
     shell = get_ipython()
     if shell is not None:
         shell.set_custom_exc(LEARNER_ERRORS, _short_error)
@@ -439,7 +435,7 @@ def pictures_to_upload(my_picture: str | Path | None, upload_button=None) -> lis
 
 
 class Progress:
-    """A progress bar that updates in place: pass it as ``progress=`` to ``pipeline.run_pipeline_test``.
+    """A progress bar that updates in place: pass it as ``progress=`` to ``steps.upload_and_check``.
 
     It says what it waits for and for how long at most (step 5's ``UPLOAD_WAIT_SECONDS``), as each output comes.
     """

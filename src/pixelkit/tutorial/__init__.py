@@ -1,1 +1,1 @@
-"""The tutorial's steps: buckets, role and policy, the function and its package, the trigger, the test, the cleanup."""
+"""The tutorial's steps (``steps``: the boto3 scripts in scripts/) and what they share: settings, policies, the package, what exists, what step 5 waits for and checks."""

@@ -7,16 +7,15 @@ at what the step said it did), returns the facts it verified, and raises a
 
 from __future__ import annotations
 
-from pixelkit.tutorial import package as packaging
 from pixelkit.aws import functions, iam, logs, s3
 from pixelkit.context.errors import WorkshopError
+from pixelkit.context.state import State, state_path
+from pixelkit.context.workshop import Workshop
+from pixelkit.tutorial import package as packaging
 from pixelkit.tutorial.pipeline import expected_outputs
 from pixelkit.tutorial.policies import render_policy, trust_policy
-from pixelkit.context.state import State, state_path
-from pixelkit.tutorial.steps import (
-    TIMEOUT_SECONDS, TRIGGER_ID, inventory, require_remembered, same_bucket_problem, trigger_on_destination,
-)
-from pixelkit.context.workshop import Workshop
+from pixelkit.tutorial.resources import inventory, require_remembered, same_bucket_problem, trigger_on_destination
+from pixelkit.tutorial.settings import TIMEOUT_SECONDS, TRIGGER_ID
 
 
 def _require(condition: bool, problem: str, fix: str) -> None:
@@ -91,8 +90,8 @@ def check_configuration(ws: Workshop) -> list[str]:
     statements = functions.get_policy_statements(ws.client("lambda"), state.function_name)
     _require(functions.s3_may_invoke(statements, state.source_bucket),
              f"S3 has no permission to invoke the function for s3://{state.source_bucket}.", "run notebook 04 again.")
-    triggers = s3.get_lambda_triggers(ws.client("s3"), state.source_bucket) or []
-    _require(any(t.get("Id") == TRIGGER_ID and t["LambdaFunctionArn"] == config["FunctionArn"] for t in triggers),
+    triggers = s3.triggers_calling(ws.client("s3"), state.source_bucket, config["FunctionArn"]) or []
+    _require(any(t.get("Id") == TRIGGER_ID for t in triggers),
              f"The source bucket {state.source_bucket} has no trigger for the function.", "run notebook 04 again.")
     looping = trigger_on_destination(ws, config["FunctionArn"])
     _require(looping is None,

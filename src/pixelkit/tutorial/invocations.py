@@ -15,6 +15,9 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 
+from pixelkit.aws.functions import DEFAULT_RETRIES
+from pixelkit.tutorial.denials import find_denial
+
 START = re.compile(r"^START RequestId: (\S+)")
 END = re.compile(r"^END RequestId: (\S+)")
 REPORT = re.compile(r"^REPORT RequestId: (\S+)")
@@ -27,10 +30,10 @@ EXITED = re.compile(r"^RequestId: \S+ Error: (Runtime exited.*)")
 NOT_STARTED = re.compile(r"^EMULATOR ERROR: the emulator could not start an execution environment for this function: (.*)")
 # INIT's report when the runtime failed to start: an exit there happened while the function's module was imported.
 INIT_FAILED = re.compile(r"^INIT_REPORT .*Status: error")
+# How the kit's handler logs the event it received: an attempt without it names no upload.
+RECEIVED = "Received event: "
 # A logging line of the function at WARNING or ERROR: how the kit's handler says it skipped a picture.
 LOGGED_PROBLEM = re.compile(r"^\[(WARNING|ERROR)\]\t[^\t]*\t[^\t]*\t(.*)", re.S)
-# Lambda retries a failed asynchronous invocation twice unless the function's event invoke config says otherwise.
-DEFAULT_RETRIES = 2
 
 
 @dataclass
@@ -137,8 +140,6 @@ class Attempt:
         if TIMED_OUT.search(error):
             return "give the function more time and memory (step 4 sets them), or upload a smaller picture."
         if "AccessDenied" in self.text:
-            from pixelkit.teaching.iam_advice import find_denial
-
             return find_denial(self.lines, state) or (
                 "the function's role lacks a permission: run step 2 again, it writes the role's policy back.")
         if self.not_started:
@@ -214,7 +215,7 @@ def parse_attempts(events: list[dict]) -> list[Attempt]:
 
 
 @dataclass
-class Progress:
+class Standing:
     """Where one upload stands after its attempts so far."""
 
     attempts: list[Attempt]
@@ -235,27 +236,35 @@ class Progress:
         return self.last is not None and self.last.failed and self.number < self.of
 
 
-def progress_of(key: str, attempts: list[Attempt], keys: list[str], retries: int = DEFAULT_RETRIES) -> Progress:
-    """The attempts that belong to the upload of ``key`` among those of ``keys`` uploaded together.
+def attempts_of_upload(key: str, attempts: list[Attempt], keys: list[str] | None = None) -> tuple[list[Attempt], bool]:
+    """The attempts that belong to the upload of ``key`` (among those of ``keys`` uploaded with it), and whether
+    they were found by name.
 
-    An attempt belongs to the key its log names (the kit's handler logs the event). One
-    that names none of the keys (the function could not even start) belongs to each of
-    them: with retries reusing the request id, an id's attempts are one event's; without,
-    the nameless attempts are shared out among the keys that have no named attempt.
+    An attempt belongs to the key its log names (the kit's handler logs the event it received).
+    One that names no upload at all (the function could not even start, so it logged no event)
+    belongs to the same event as a named attempt with its request id (a retry keeps it); with no
+    named attempt, the nameless ones are the candidates (``found by name`` is then False).
     """
-    mine = [a for a in attempts if a.mentions(key)]
-    ids = {a.request_id for a in mine}
-    # an attempt that died before it logged the event is the same event's when it has the same request id
-    mine = [a for a in attempts if a in mine or (a.request_id in ids and not any(a.mentions(k) for k in keys))]
-    shared = 1
+    keys = keys or [key]
+    nameless = [a for a in attempts if RECEIVED not in a.text and not any(a.mentions(k) for k in keys)]
+    named = [a for a in attempts if a.mentions(key)]
+    ids = {a.request_id for a in named}
+    mine = [a for a in attempts if a in named or (a in nameless and a.request_id in ids)]
+    return (mine, True) if mine else (nameless, False)
+
+
+def progress_of(key: str, attempts: list[Attempt], keys: list[str], retries: int = DEFAULT_RETRIES) -> Standing:
+    """Where the upload of ``key`` stands, among ``keys`` uploaded together (``attempts_of_upload`` says which are its).
+
+    Nameless attempts (none names any upload) are shared out among the keys that have no named attempt.
+    """
+    mine, by_name = attempts_of_upload(key, attempts, keys)
+    shared = 1 if by_name else max(1, sum(1 for k in keys if not any(a.mentions(k) for a in attempts)))
     if not mine:
-        mine = [a for a in attempts if not any(a.mentions(k) for k in keys)]
-        shared = max(1, sum(1 for k in keys if not any(a.mentions(k) for a in attempts)))
-    if not mine:
-        return Progress([], 0, retries + 1)
+        return Standing([], 0, retries + 1)
     ids_repeat = len({a.request_id for a in mine}) < len(mine)
     if ids_repeat:  # a retry keeps its request id: the last id's attempts are the last event's
         number = sum(1 for a in mine if a.request_id == mine[-1].request_id)
     else:
         number = math.ceil(len(mine) / shared)
-    return Progress(mine, min(number, retries + 1), retries + 1)
+    return Standing(mine, min(number, retries + 1), retries + 1)

@@ -12,6 +12,7 @@ installs from there without the network (`make prepare` fills it for a classroom
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import os
@@ -53,6 +54,11 @@ class Package:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    @property
+    def code_sha256(self) -> str:
+        """The hash as Lambda gives it in a function's CodeSha256: base64 of the SHA-256 digest."""
+        return base64.b64encode(hashlib.sha256(self.path.read_bytes()).digest()).decode()
 
     def read_bytes(self) -> bytes:
         return self.path.read_bytes()

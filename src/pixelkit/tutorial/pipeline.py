@@ -1,7 +1,9 @@
-"""Step 5: upload pictures, wait for the five outputs of each, read the function's log, download.
+"""What step 5 (scripts/step5_upload_and_check.py) waits for and reads: the outputs, the function's log, the verdict.
 
 The names of the outputs come from the deployed handler itself
-(``handler/lambda_function.py``), so the kit never guesses them.
+(``handler/lambda_function.py``), so the kit never guesses them. S3 invokes the function
+asynchronously (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html): a failed
+attempt is retried twice, about a minute and then two later, which the wait here allows for.
 """
 
 from __future__ import annotations
@@ -16,17 +18,17 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import WaiterError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
-from pixelkit.tutorial import invocations, steps
 from pixelkit.aws import functions, logs
 from pixelkit.aws import s3 as s3_wrapper
 from pixelkit.context.errors import WorkshopError
 from pixelkit.context.paths import HANDLER_DIR
-from pixelkit.tutorial.steps import TIMEOUT_SECONDS
 from pixelkit.context.workshop import Workshop
+from pixelkit.tutorial import invocations
+from pixelkit.tutorial.resources import forgotten_message, require_remembered, run_forgotten
+from pixelkit.tutorial.settings import TIMEOUT_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -99,16 +101,10 @@ def pictures(paths: list[Path | str]) -> list[Path]:
 
 
 def upload_image(ws: Workshop, path: Path, key: str | None = None) -> str:
-    state = ws.require_state()
-    [path] = pictures([path])
-    key = key or path.name
-    try:
-        ws.client("s3").upload_file(str(path), state.source_bucket, key)
-    except S3UploadFailedError as error:
-        steps.require_remembered(ws)
-        raise WorkshopError(f"Could not upload {path} to s3://{state.source_bucket}: {error}") from error
-    logger.info("  uploaded %s to s3://%s/%s", path.name, state.source_bucket, key)
-    return key
+    """Step 5's upload of one picture: ``upload_picture`` in scripts/step5_upload_and_check.py (kept here for its callers)."""
+    from pixelkit.tutorial.steps.step5_upload_and_check import upload_picture
+
+    return upload_picture(ws, path, key)
 
 
 def function_log_events(ws: Workshop, since_ms: int = 0) -> list[dict]:
@@ -123,8 +119,13 @@ def function_log(ws: Workshop, since_ms: int = 0) -> list[str]:
     REPORT blocks stay whole; interleaved by time (as the log group's view shows them), two
     environments' invocations would mix line by line.
     """
+    return lines_by_stream(function_log_events(ws, since_ms))
+
+
+def lines_by_stream(events: list[dict]) -> list[str]:
+    """CloudWatch events' messages, one log stream after the other (streams in the order they began)."""
     streams: dict[str, list[str]] = {}
-    for event in function_log_events(ws, since_ms):  # oldest first: streams in the order they began
+    for event in sorted(events, key=lambda e: (e["timestamp"], e.get("ingestionTime", 0))):
         streams.setdefault(event.get("logStreamName", ""), []).append(event["message"].rstrip("\n"))
     return [line for lines in streams.values() for line in lines]
 
@@ -132,17 +133,14 @@ def function_log(ws: Workshop, since_ms: int = 0) -> list[str]:
 def check_ready_for_uploads(ws: Workshop) -> None:
     """Before step 5 uploads anything: the run exists, the function exists, and the bucket triggers it."""
     state = ws.require_state()
-    steps.require_remembered(ws)
+    require_remembered(ws)
     if not s3_wrapper.bucket_exists(ws.client("s3"), state.source_bucket):
         raise WorkshopError(f"There is no source bucket {state.source_bucket}: run step 1 (or `make setup`) first.")
     found = functions.get_function(ws.client("lambda"), state.function_name)
     if found is None:
         raise WorkshopError(f"There is no function {state.function_name} yet: run step 3 (deploy the function) "
                             "and step 4 (its trigger) first, or `make setup`.")
-    arn = found["Configuration"]["FunctionArn"]
-    triggers = s3_wrapper.get_lambda_triggers(ws.client("s3"), state.source_bucket) or []
-    if not any(t["LambdaFunctionArn"] in (arn, arn.rsplit(":", 1)[0]) or t["LambdaFunctionArn"].startswith(arn + ":")
-               for t in triggers):
+    if not s3_wrapper.triggers_calling(ws.client("s3"), state.source_bucket, found["Configuration"]["FunctionArn"]):
         raise WorkshopError(f"s3://{state.source_bucket} does not trigger {state.function_name}: an upload would "
                             "not run the function. Run step 4 (configure the function and its trigger) first.")
 
@@ -150,16 +148,15 @@ def check_ready_for_uploads(ws: Workshop) -> None:
 def why_it_never_ran(ws: Workshop) -> str | None:
     """The reason S3 did not call the function, when one can be seen; None when all looks set."""
     state = ws.require_state()
-    if steps.run_forgotten(ws):
-        return steps.forgotten_message(ws)
+    if run_forgotten(ws):
+        return forgotten_message(ws)
     found = functions.get_function(ws.client("lambda"), state.function_name)
     if found is None:
         return f"There is no function {state.function_name}: run step 3 (deploy it) and step 4, then upload again."
-    triggers = s3_wrapper.get_lambda_triggers(ws.client("s3"), state.source_bucket)
+    triggers = s3_wrapper.triggers_calling(ws.client("s3"), state.source_bucket, found["Configuration"]["FunctionArn"])
     if triggers is None:
         return f"There is no source bucket {state.source_bucket}: run `make setup` again."
-    arn = found["Configuration"]["FunctionArn"]
-    if not any(t["LambdaFunctionArn"] == arn or t["LambdaFunctionArn"].startswith(arn + ":") for t in triggers):
+    if not triggers:
         return f"No trigger: s3://{state.source_bucket} does not call {state.function_name}. Run step 4 again."
     statements = functions.get_policy_statements(ws.client("lambda"), state.function_name)
     if not functions.s3_may_invoke(statements, state.source_bucket):
@@ -167,9 +164,14 @@ def why_it_never_ran(ws: Workshop) -> str | None:
     return None
 
 
+# How long step 5 allows for Lambda's wait before a retry, beyond the retry's own run: on AWS about a minute
+# before the first retry and two before the second (plus 30 s); the emulator retries after 1 s, then 2 s.
+RETRY_WAIT_LOCAL = 5.0
+
+
 def _retry_wait(ws: Workshop, attempt: int) -> float:
-    """How long Lambda waits before retrying attempt ``attempt``: about 1 and 2 minutes on AWS, 1 and 2 s locally."""
-    return 5.0 if ws.target.is_local else 60.0 * attempt + 30
+    """An upper bound of Lambda's wait before the retry that follows attempt ``attempt``."""
+    return RETRY_WAIT_LOCAL if ws.target.is_local else 60.0 * attempt + 30
 
 
 class _Follower:
@@ -181,7 +183,7 @@ class _Follower:
         self.failures_said = 0
         self.started = time.monotonic()
         self.next_look = self.started + NEVER_RAN_GRACE
-        self.progress = invocations.Progress([], 0, self.retries + 1)
+        self.progress = invocations.Standing([], 0, self.retries + 1)
 
     def look(self) -> None:
         """Read the log; raise WorkshopError as soon as it explains why there will be no outputs."""
@@ -207,7 +209,7 @@ class _Follower:
             if reason:
                 raise WorkshopError(f"The function never ran for {self.key}. {reason}")
 
-    def _failed_message(self, attempt: invocations.Attempt, progress: invocations.Progress) -> str:
+    def _failed_message(self, attempt: invocations.Attempt, progress: invocations.Standing) -> str:
         error = attempt.error_event[:12] or [attempt.error or ""]
         tries = f"all {progress.of} attempts failed" if progress.of > 1 else "its one attempt failed"
         if attempt.not_started:
@@ -294,7 +296,7 @@ def wait_for_outputs(ws: Workshop, key: str, since_ms: int, timeout: float | Non
 
 
 def wait_for_reports(ws: Workshop, count: int, since_ms: int, timeout: float = 30) -> list[str]:
-    """Wait for ``count`` REPORT lines: the invocations have finished and written their logs."""
+    """Wait for ``count`` REPORT lines (the invocations have finished and written their logs); the lines so far."""
     deadline = time.monotonic() + timeout
     while True:
         lines = function_log(ws, since_ms)
@@ -303,52 +305,12 @@ def wait_for_reports(ws: Workshop, count: int, since_ms: int, timeout: float = 3
         time.sleep(0.5)
 
 
-def download(ws: Workshop, keys: list[str], out_dir: Path) -> list[Path]:
-    state = ws.require_state()
-    paths = []
-    for key in keys:
-        path = Path(out_dir) / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        ws.client("s3").download_file(state.destination_bucket, key, str(path))
-        paths.append(path)
-    return paths
+def run_pipeline_test(ws: Workshop, images: list[Path], out_dir: Path, progress=None,
+                      keep_going: bool = False) -> tuple[list[Upload], list[str]]:
+    """Step 5 whole: ``upload_and_check`` in scripts/step5_upload_and_check.py (kept here for its callers)."""
+    from pixelkit.tutorial.steps.step5_upload_and_check import upload_and_check
 
-
-def run_pipeline_test(
-    ws: Workshop, images: list[Path], out_dir: Path, progress=None, keep_going: bool = False
-) -> tuple[list[Upload], list[str]]:
-    """Step 5 whole: upload each picture, wait for its outputs, download them; return the uploads and the log.
-
-    With ``keep_going``, a picture the function refuses is noted in its ``problem`` and the
-    others go on; without it, the first refusal raises its WorkshopError.
-    """
-    ws.require_state()
-    images = pictures(images)
-    check_ready_for_uploads(ws)
-    logger.info("Step 5: upload %d picture(s) and wait for the function", len(images))
-    since_ms = int(time.time() * 1000) - 1000
-    uploads = [Upload(path, upload_image(ws, path)) for path in images]
-    # One deadline for the whole upload: the function runs them all at once, so a wait is not per picture.
-    wait = UPLOAD_WAIT_SECONDS
-    deadline = time.monotonic() + wait
-    logger.info("  waiting up to %d s for the %d pictures of each (the function may run %d s; a failed attempt is "
-                "retried, and said here at once)", wait, len(grids()), TIMEOUT_SECONDS)
-    all_keys = [upload.key for upload in uploads]
-    for upload in uploads:
-        try:
-            keys = wait_for_outputs(ws, upload.key, since_ms, timeout=max(1.0, deadline - time.monotonic()),
-                                    progress=progress, keys=all_keys)
-        except WorkshopError as error:
-            if not keep_going:
-                raise
-            upload.problem = str(error)
-            said = " ".join(line.strip() for line in upload.problem.splitlines()[:2])  # the reason is on line 2
-            logger.info("  %s: no pictures: %s", upload.key, said)
-            continue
-        upload.outputs = download(ws, keys, out_dir)
-        logger.info("  %s: %d pictures downloaded to %s", upload.key, len(keys), out_dir)
-    log_lines = wait_for_reports(ws, len(uploads), since_ms)
-    return uploads, log_lines
+    return upload_and_check(ws, images, out_dir, progress=progress, keep_going=keep_going)
 
 
 def s3_put_event(bucket: str, key: str, region: str) -> dict:
