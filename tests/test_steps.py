@@ -227,6 +227,8 @@ def kit_modules():
 
     for path in sorted((KIT_ROOT / "src" / "pixelkit").rglob("*.py")):
         where = path.relative_to(KIT_ROOT / "src" / "pixelkit").as_posix()
+        if where.startswith("emulator/runtime_support/"):
+            continue  # runs in the function's own Python, on its own sys.path: not a layer of the kit
         yield where, where.split("/")[0] if "/" in where else None, ast.parse(path.read_text())
     for path in sorted((KIT_ROOT / "scripts").glob("*.py")):
         yield f"scripts/{path.name}", "tutorial", ast.parse(path.read_text())
