@@ -357,6 +357,27 @@ def test_capabilities_are_detected_and_switched_off_by_name(monkeypatch):
     assert (3, 12) not in [i.version for i in runtimes.interpreters()]
 
 
+
+@on_linux
+def test_select_on_pipes_is_tried_not_taken_from_a_registration(monkeypatch):
+    """Windows' selector records a pipe without complaint and fails only at select(): the probe must select."""
+    import selectors
+
+    from pixelkit.emulator import capabilities
+
+    class RecordsThenFails(selectors.SelectSelector):
+        def select(self, timeout=None):
+            raise OSError(10038, "An operation was attempted on something that is not a socket")
+
+    capabilities._select_on_pipes_works.cache_clear()
+    try:
+        assert capabilities._select_on_pipes_works()  # Linux: a pipe selects
+        capabilities._select_on_pipes_works.cache_clear()
+        monkeypatch.setattr(selectors, "DefaultSelector", RecordsThenFails)
+        assert not capabilities._select_on_pipes_works()
+    finally:
+        capabilities._select_on_pipes_works.cache_clear()
+
 def test_a_missing_stand_in_for_a_linux_wheel_is_blamed_on_this_computer_not_the_package():
     lines = ["INIT_START Runtime Version: python:3.13",
              "EMULATOR NOTE: pillow 13.0.0 in the package is built for cp313-cp313-manylinux_2_28_x86_64, which loads on "
