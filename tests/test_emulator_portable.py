@@ -406,3 +406,31 @@ def test_a_bubblewrap_that_fails_to_start_is_detected_and_functions_still_run(tm
     console = log_path.read_text()
     assert console.count("Functions run unsandboxed: bubblewrap is installed but cannot make a sandbox here "
                          "(bwrap: No permissions to creating new namespace)") == 1
+
+
+@on_linux
+def test_the_interpreters_windows_py_launcher_knows_run_the_runtimes(tmp_path, monkeypatch):
+    """python.org's Windows installer puts no python3.X on PATH: the runtimes' interpreters are asked of `py -3.X`
+    (met here with a stand-in launcher in front of pyenv's interpreters, and nothing else to find)."""
+    from pixelkit.emulator import runtimes
+
+    real = {minor: Path.home() / ".pyenv" / "versions" / version / "bin" / f"python3.{minor}"
+            for minor, version in ((12, "3.12.1"), (13, "3.13.0"))}
+    if not all(path.exists() for path in real.values()):
+        pytest.skip("needs pyenv's Python 3.12.1 and 3.13.0")
+    launcher = tmp_path / "launcher"
+    launcher.mkdir()
+    cases = "".join(f'  -3.{minor}) shift; exec "{path}" "$@";;\n' for minor, path in real.items())
+    (launcher / "py").write_text(f'#!/bin/sh\ncase "$1" in\n{cases}  *) echo "Python not found" >&2; exit 103;;\nesac\n')
+    (launcher / "py").chmod(0o755)
+    monkeypatch.setenv("PATH", str(launcher))
+    monkeypatch.delenv("PIXELKIT_PYTHONS", raising=False)
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(tmp_path / "no-uv"))
+    runtimes._found_interpreters.cache_clear()
+    try:
+        found = {i.version: i.path for i in runtimes._found_interpreters()}
+    finally:
+        runtimes._found_interpreters.cache_clear()
+    assert set(found) == {(3, 12), (3, 13), sys.version_info[:2]}
+    assert found[(3, 13)] == str(real[13])

@@ -155,11 +155,13 @@ def _found_interpreters() -> tuple[Interpreter, ...]:
         candidates = []
         for minor in range(10, 16):
             found = shutil.which(f"python3.{minor}")
-            if found and "/shims/" not in found:  # a pyenv shim may refuse a version that is not selected
+            if found and "shims" not in Path(found).parts:  # a pyenv shim may refuse a version that is not selected
                 candidates.append(found)
+        candidates += _py_launcher_interpreters()
         pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
         candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.1[0-9]*", "bin", "python3.1[0-9]")))
-        candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.1[0-9]*", "python.exe")))  # pyenv-win
+        for root in (pyenv_root, os.path.join(pyenv_root, "pyenv-win")):  # pyenv-win: PYENV_ROOT, or ~/.pyenv/pyenv-win
+            candidates += sorted(glob.glob(os.path.join(root, "versions", "3.1[0-9]*", "python.exe")))
         uv_root = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.expanduser("~/.local/share/uv/python")
         candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "bin", "python3.1[0-9]")))
         candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "python.exe")))  # uv on Windows
@@ -170,6 +172,24 @@ def _found_interpreters() -> tuple[Interpreter, ...]:
         if interpreter and interpreter.version >= (3, 10) and interpreter.version not in found:
             found[interpreter.version] = interpreter
     return tuple(sorted(found.values(), key=lambda i: i.version))
+
+
+def _py_launcher_interpreters() -> list[str]:
+    """The interpreters Windows' py launcher knows (python.org's installer registers them; none is on PATH
+    as ``python3.X``): ``py -3.X`` asked for its executable, for each X. No launcher, no candidates."""
+    if shutil.which("py") is None:
+        return []
+    found = []
+    for minor in range(10, 16):
+        try:
+            done = subprocess.run(["py", f"-3.{minor}", "-c", "import sys; print(sys.executable)"],
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        lines = done.stdout.strip().splitlines()
+        if done.returncode == 0 and lines:
+            found.append(lines[-1])
+    return found
 
 
 def interpreters() -> tuple[Interpreter, ...]:
@@ -275,8 +295,15 @@ def _make_venv(environment: RuntimeEnvironment) -> None:
     logger.info("Preparing the %s runtime environment (on %s) in %s, once", environment.runtime,
                 environment.interpreter.name, environment.venv)
     shutil.rmtree(environment.venv, ignore_errors=True)
-    subprocess.run([environment.interpreter.path, "-m", "venv", str(environment.venv)], check=True,
-                   capture_output=True)
+    made = subprocess.run([environment.interpreter.path, "-m", "venv", str(environment.venv)], capture_output=True,
+                          text=True)
+    if made.returncode != 0:  # Debian and Ubuntu ship venv's pip apart (python3.X-venv)
+        shutil.rmtree(environment.venv, ignore_errors=True)
+        major, minor = environment.interpreter.version
+        raise RuntimeError(
+            f"could not prepare the {environment.runtime} runtime: {environment.interpreter.path} cannot make a "
+            f"virtual environment (on Debian and Ubuntu: `sudo apt install python{major}.{minor}-venv`). venv said: "
+            f"{(made.stderr.strip().splitlines() or made.stdout.strip().splitlines() or ['nothing'])[-1]}")
     installed = _install(environment, RUNTIME_PACKAGES)
     if installed.returncode != 0:
         shutil.rmtree(environment.venv, ignore_errors=True)
