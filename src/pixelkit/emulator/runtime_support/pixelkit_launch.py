@@ -36,6 +36,22 @@ def _end_with_parent(fd: int) -> None:
     os._exit(137)
 
 
+def _lambda_stdio() -> None:
+    """Standard output and error as Lambda's: UTF-8 (its LANG is en_US.UTF-8) and lines ending in "\\n".
+
+    Windows' Python writes a pipe in the ANSI code page (cp1252: a function's ``print("✓")`` raises
+    UnicodeEncodeError) and turns each "\\n" into "\\r\\n"; elsewhere this changes nothing. A
+    ``PYTHONIOENCODING`` the function sets itself is kept, as Lambda keeps it.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or not hasattr(stream, "reconfigure"):
+            continue
+        if "PYTHONIOENCODING" in os.environ:
+            stream.reconfigure(newline="\n")
+        else:
+            stream.reconfigure(encoding="utf-8", newline="\n")
+
+
 def main() -> None:
     if os.environ.pop("_PIXELKIT_PARENT_WATCH", None) == "stdin":
         watched = os.dup(0)
@@ -43,6 +59,7 @@ def main() -> None:
         os.dup2(null, 0)
         os.close(null)
         threading.Thread(target=_end_with_parent, args=(watched,), daemon=True, name="emulator-watch").start()
+    _lambda_stdio()
     if os.environ.pop("_PIXELKIT_RUNTIME_CLIENT", None) == "pure":
         import pixelkit_runtime_client  # beside this file, which is sys.path[0] now
 
