@@ -434,3 +434,23 @@ def test_the_interpreters_windows_py_launcher_knows_run_the_runtimes(tmp_path, m
         runtimes._found_interpreters.cache_clear()
     assert set(found) == {(3, 12), (3, 13), sys.version_info[:2]}
     assert found[(3, 13)] == str(real[13])
+
+
+def test_the_emulator_is_stopped_cleanly_without_a_signal(tmp_path, monkeypatch):
+    """Windows' terminate() kills outright; EmulatorProcess.stop() asks through standard input, on every OS,
+    and the emulator stops as Ctrl-C stops it: its last line written, its temp folder removed."""
+    import subprocess
+
+    def refused(self):
+        raise AssertionError("stop() signalled the emulator")
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    process = EmulatorProcess(port=0, log_path=tmp_path / "emulator.log")
+    process.start()
+    assert len(list(tmp_path.glob("pixelkit-lambda-envs-*"))) == 1
+    monkeypatch.setattr(subprocess.Popen, "terminate", refused)
+    monkeypatch.setattr(subprocess.Popen, "kill", refused)
+    process.stop()
+    assert process._process.returncode == 0
+    assert (tmp_path / "emulator.log").read_text().rstrip().endswith("Emulator stopped; everything it held is gone.")
+    assert not list(tmp_path.glob("pixelkit-lambda-envs-*"))

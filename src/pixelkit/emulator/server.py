@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="execution environments running at once (default: the number of cores)")
     parser.add_argument("--cold", action="store_true",
                         help="a fresh execution environment for every invocation (the benchmark's baseline)")
+    parser.add_argument("--stop-at-end-of-input", action="store_true", help=argparse.SUPPRESS)  # EmulatorProcess's
     args = parser.parse_args(argv)
     kept = scrubbed(dict(os.environ))
     if kept != dict(os.environ):
@@ -138,6 +139,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=emulator._server.shutdown).start())
+    if args.stop_at_end_of_input:
+        threading.Thread(target=_stop_at_end_of_input, args=(emulator,), daemon=True, name="stop-at-eof").start()
     scripts = (
         "the kit's scripts and notebooks use it by default"
         if emulator.port == DEFAULT_PORT
@@ -169,6 +172,16 @@ def main(argv: list[str] | None = None) -> None:
         print("Emulator stopped; everything it held is gone.", flush=True)
 
 
+def _stop_at_end_of_input(emulator: Emulator) -> None:
+    """Block on standard input; at its end (the parent closed it, or is gone), stop as a Ctrl-C stops it."""
+    try:
+        while os.read(0, 4096):
+            pass
+    except OSError:
+        pass
+    emulator._server.shutdown()
+
+
 class EmulatorProcess:
     """An emulator in a child process, for ``make demo`` and the tests: started, waited for, stopped."""
 
@@ -192,8 +205,8 @@ class EmulatorProcess:
                 self._process = subprocess.Popen(
                     [sys.executable, "-m", "pixelkit.emulator", "--port", str(self.port), "--ready-file", str(ready)]
                     + ([] if self.strict else ["--lenient"]) + (["--enforce-learner"] if self.enforce_learner else [])
-                    + self.extra_args,
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=self.new_session,
+                    + self.extra_args + ["--stop-at-end-of-input"],
+                    stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=self.new_session,
                     env=scrubbed(dict(os.environ)),
                 )
             finally:
@@ -217,13 +230,28 @@ class EmulatorProcess:
                 raise
 
     def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
+        """Stop it as Ctrl-C does (its environments ended, its temp folder removed), on every OS.
+
+        The request is the end of its standard input: Windows' ``terminate()`` is TerminateProcess, which
+        skips all cleaning up. Terminated, then killed, only if it has not stopped after that.
+        """
+        if self._process is None:
+            return
+        if self._process.stdin is not None:
             try:
-                self._process.wait(timeout=10)
+                self._process.stdin.close()
+            except OSError:
+                pass
+        if self._process.poll() is None:
+            try:
+                self._process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+                self._process.terminate()
+                try:
+                    self._process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait()
 
 
 @contextmanager
