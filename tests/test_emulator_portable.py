@@ -166,6 +166,18 @@ def test_a_function_that_exits_cleanly_or_crashes_at_import_gets_lambdas_words(l
     assert payload["errorMessage"].endswith("Error: Runtime exited with error: signal: segmentation fault")
 
 
+
+def test_a_crash_on_windows_is_told_in_the_words_lambda_uses_for_it():
+    """Windows reports a crash as an NTSTATUS exit status (ctypes.string_at(0) exits 0xC0000005 there): the log
+    says what Lambda says of the same fault on Linux, and an ordinary exit status stays one."""
+    from pixelkit.emulator.environments import _exited
+
+    assert _exited(0xC0000005) == "Runtime exited with error: signal: segmentation fault"
+    assert _exited(0xC00000FD) == "Runtime exited with error: signal: segmentation fault"  # stack overflow
+    assert _exited(0xC0000409) == "Runtime exited with error: signal: aborted"
+    assert _exited(-signal.SIGSEGV) == "Runtime exited with error: signal: segmentation fault"
+    assert _exited(3) == "Runtime exited with error: exit status 3"
+
 def test_step_5_on_a_macs_conditions_leaves_all_five_pictures(portable, monkeypatch, package_build_dir, tmp_path):
     from pixelkit.context.workshop import open_workshop
 
