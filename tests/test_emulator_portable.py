@@ -466,3 +466,43 @@ def test_the_emulator_is_stopped_cleanly_without_a_signal(tmp_path, monkeypatch)
     assert process._process.returncode == 0
     assert (tmp_path / "emulator.log").read_text().rstrip().endswith("Emulator stopped; everything it held is gone.")
     assert not list(tmp_path.glob("pixelkit-lambda-envs-*"))
+
+
+def test_a_runtime_package_that_pypi_has_as_source_only_is_kept_as_a_wheel_and_installs_offline(tmp_path, monkeypatch):
+    """awslambdaric has wheels for Linux only: on a Mac or Windows pip gets its sdist. What the runtime cache keeps
+    must install again with --no-index, where pip's build isolation cannot fetch setuptools (met here with a
+    source-only package of the test's own)."""
+    import io
+    import subprocess
+    import tarfile
+
+    from pixelkit.emulator import runtimes
+
+    index = tmp_path / "index"
+    index.mkdir()
+    files = {"setup.py": 'from setuptools import setup\nsetup(name="sourceonly", version="1.0", py_modules=["sourceonly"])\n',
+             "sourceonly.py": "ANSWER = 42\n", "PKG-INFO": "Metadata-Version: 2.1\nName: sourceonly\nVersion: 1.0\n"}
+    with tarfile.open(index / "sourceonly-1.0.tar.gz", "w:gz") as sdist:
+        for name, text in files.items():
+            info = tarfile.TarInfo(f"sourceonly-1.0/{name}")
+            info.size = len(text.encode())
+            sdist.addfile(info, io.BytesIO(text.encode()))
+    interpreter = runtimes.interpreters()[-1]
+    monkeypatch.setattr(runtimes, "wheel_cache", lambda _: tmp_path / "kept")
+
+    def runtime_environment(name):
+        venv = tmp_path / name
+        subprocess.run([interpreter.path, "-m", "venv", str(venv)], check=True, capture_output=True)
+        return runtimes.RuntimeEnvironment("python3.13", interpreter, venv, None)
+
+    monkeypatch.setenv("PIP_FIND_LINKS", " ".join(filter(None, [os.environ.get("PIP_FIND_LINKS"), str(index)])))
+    online = runtime_environment("online")
+    assert runtimes._install(online, ["sourceonly"]).returncode == 0  # fetched (and built) with the network
+    monkeypatch.delenv("PIP_FIND_LINKS")
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # no other links: only the kept cache
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # and no network
+    offline = runtime_environment("offline")
+    done = runtimes._install(offline, ["sourceonly"])
+    assert done.returncode == 0, done.stderr
+    assert subprocess.run([str(offline.python), "-c", "import sourceonly; print(sourceonly.ANSWER)"],
+                          capture_output=True, text=True).stdout.strip() == "42"

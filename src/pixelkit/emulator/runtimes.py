@@ -276,13 +276,18 @@ def wheel_cache(interpreter: Interpreter) -> Path:
 
 
 def _install(environment: RuntimeEnvironment, requirements: list[str], *options: str) -> subprocess.CompletedProcess:
-    """pip install from the kept wheel cache, offline; fetching into the cache first only when it lacks them."""
+    """pip install from the kept wheel cache, offline; fetching into the cache first only when it lacks them.
+
+    Fetched as wheels (``pip wheel``), built here where PyPI has only a source distribution: awslambdaric
+    has wheels for Linux only, and its sdist kept as it is would need setuptools from the network at each
+    install (pip's build isolation), which fails offline and with ``--no-index`` always.
+    """
     wheels = wheel_cache(environment.interpreter)
     offline = ("install", "--no-index", "--find-links", str(wheels), *options, *requirements)
     done = _pip(environment, *offline)
     if done.returncode != 0:
         wheels.mkdir(parents=True, exist_ok=True)
-        fetched = _pip(environment, "download", "--dest", str(wheels), *[o for o in options if o == "--no-deps"],
+        fetched = _pip(environment, "wheel", "--wheel-dir", str(wheels), *[o for o in options if o == "--no-deps"],
                        *requirements)
         done = _pip(environment, *offline)
         if fetched.returncode != 0:
