@@ -312,11 +312,11 @@ def _make_venv(environment: RuntimeEnvironment) -> None:
     installed = _install(environment, RUNTIME_PACKAGES)
     if installed.returncode != 0:
         shutil.rmtree(environment.venv, ignore_errors=True)
-        raise RuntimeError(
+        raise RuntimeError(paths.as_typed_here(
             f"could not prepare the {environment.runtime} runtime (awslambdaric and boto3 for "
             f"{environment.interpreter.name}): connect to the network once and run `make prepare`. "
             f"pip said: {(installed.stderr.strip().splitlines() or ['nothing'])[-1]}"
-        )
+        ))
     (environment.venv / ".ready").write_text(environment.interpreter.full_version)
 
 
@@ -370,9 +370,9 @@ def fetch_substitutes(environment: RuntimeEnvironment, requirements: list[str]) 
         return wheels
     fetched = _pip(environment, *common)
     if fetched.returncode != 0:
-        raise RuntimeError(f"could not fetch {', '.join(requirements)} for {environment.interpreter.name} on this "
-                           f"computer: connect to the network and run `make prepare` again. pip said: "
-                           f"{(fetched.stderr.strip().splitlines() or ['nothing'])[-1]}")
+        raise RuntimeError(paths.as_typed_here(
+            f"could not fetch {', '.join(requirements)} for {environment.interpreter.name} on this computer: connect "
+            f"to the network and run `make prepare` again. pip said: {(fetched.stderr.strip().splitlines() or ['nothing'])[-1]}"))
     return wheels
 
 
