@@ -162,9 +162,9 @@ def _found_interpreters() -> tuple[Interpreter, ...]:
         candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.1[0-9]*", "bin", "python3.1[0-9]")))
         for root in (pyenv_root, os.path.join(pyenv_root, "pyenv-win")):  # pyenv-win: PYENV_ROOT, or ~/.pyenv/pyenv-win
             candidates += sorted(glob.glob(os.path.join(root, "versions", "3.1[0-9]*", "python.exe")))
-        uv_root = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.expanduser("~/.local/share/uv/python")
-        candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "bin", "python3.1[0-9]")))
-        candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "python.exe")))  # uv on Windows
+        for uv_root in _uv_python_dirs():
+            candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "bin", "python3.1[0-9]")))
+            candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "python.exe")))  # uv on Windows
         candidates.append(sys.executable)
     found: dict[tuple[int, int], Interpreter] = {}
     for path in candidates:
@@ -172,6 +172,17 @@ def _found_interpreters() -> tuple[Interpreter, ...]:
         if interpreter and interpreter.version >= (3, 10) and interpreter.version not in found:
             found[interpreter.version] = interpreter
     return tuple(sorted(found.values(), key=lambda i: i.version))
+
+
+def _uv_python_dirs() -> list[str]:
+    """Where uv keeps the Pythons it installs: its data folder's python/ (uv's storage reference:
+    $XDG_DATA_HOME/uv or ~/.local/share/uv on Linux and macOS, %APPDATA%\\uv\\data on Windows)."""
+    if os.environ.get("UV_PYTHON_INSTALL_DIR"):
+        return [os.environ["UV_PYTHON_INSTALL_DIR"]]
+    folders = [os.path.join(os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "uv")]
+    if os.environ.get("APPDATA"):
+        folders.append(os.path.join(os.environ["APPDATA"], "uv", "data"))
+    return [os.path.join(folder, "python") for folder in folders]
 
 
 def _py_launcher_interpreters() -> list[str]:
