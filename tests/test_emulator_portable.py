@@ -227,6 +227,32 @@ def handler(event, context):
 '''
 
 
+
+def test_without_process_groups_a_timed_out_function_is_ended_with_what_it_started(lab):
+    """Windows has no sessions to kill at once: the environment's process tree, listed through psutil, is."""
+    import uuid
+
+    marker = f"child-{uuid.uuid4().hex[:8]}"
+    source = SLEEPS_WITH_A_CHILD.replace("time.sleep(120)\"]", f"time.sleep(120)  # {marker}\"]")
+    assert marker in source
+    name = lab.deploy(source, Timeout=3)
+
+    def children():
+        found = []
+        for process in psutil.process_iter(["cmdline"]):
+            if marker in " ".join(process.info["cmdline"] or []):
+                found.append(process)
+        return found
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        invoked = pool.submit(lab.invoke, name)
+        assert lab.wait_for(children, timeout=20, what="the function's child to start")
+        response, payload = invoked.result(timeout=30)
+    assert response["FunctionError"] == "Unhandled" and payload["errorType"] == "Sandbox.Timedout"
+    assert lab.wait_for(lambda: not children() or None, timeout=10, what="the function's child to end")
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="no SIGKILL here")
 def test_environments_die_with_a_killed_emulator_without_pdeathsig(tmp_path):
     with emulator(tmp_path / "emulator.log", PIXELKIT_WITHOUT=CI_FALLBACKS) as (url, process):
