@@ -201,13 +201,19 @@ class EmulatorProcess:
         with tempfile.TemporaryDirectory(prefix="pixelkit-emulator-") as tmp:
             ready = Path(tmp) / "ready"
             log = open(self.log_path, "w") if self.log_path else subprocess.DEVNULL
+            # Out of the console's Ctrl-C: a session of its own where there are sessions; on Windows a new
+            # process group, which Ctrl-C does not reach (start_new_session does nothing there).
+            apart = {}
+            if self.new_session and hasattr(os, "setsid"):
+                apart["start_new_session"] = True
+            elif self.new_session and hasattr(subprocess, "CREATE_NEW_PROCESS_GROUP"):
+                apart["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
             try:
                 self._process = subprocess.Popen(
                     [sys.executable, "-m", "pixelkit.emulator", "--port", str(self.port), "--ready-file", str(ready)]
                     + ([] if self.strict else ["--lenient"]) + (["--enforce-learner"] if self.enforce_learner else [])
                     + self.extra_args + ["--stop-at-end-of-input"],
-                    stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=self.new_session,
-                    env=scrubbed(dict(os.environ)),
+                    stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=scrubbed(dict(os.environ)), **apart,
                 )
             finally:
                 if log is not subprocess.DEVNULL:
