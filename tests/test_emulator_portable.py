@@ -364,6 +364,12 @@ def test_unsandboxed_advice_fits_the_computer(monkeypatch):
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: "/usr/bin/apt-get" if name == "apt-get" else None)
     monkeypatch.setattr(sandbox.sys, "platform", "linux")
     assert "`sudo apt install bubblewrap`" in sandbox.unsandboxed_advice()
+    # Windows with MSYS2 has a pacman on PATH, and no bubblewrap to get from it
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: "C:\\msys64\\usr\\bin\\pacman.exe" if name == "pacman" else None)
+    monkeypatch.setattr(sandbox.sys, "platform", "win32")
+    monkeypatch.setattr(sandbox.os, "name", "nt")
+    windows = sandbox.unsandboxed_advice()
+    assert "Windows has no bubblewrap" in windows and "pacman" not in windows and "WSL2" in windows
 
 
 def test_a_stale_scratch_folder_is_told_from_a_live_one_without_signalling_anyone(tmp_path, monkeypatch):
