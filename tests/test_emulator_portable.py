@@ -538,3 +538,29 @@ def test_a_runtime_package_that_pypi_has_as_source_only_is_kept_as_a_wheel_and_i
     assert done.returncode == 0, done.stderr
     assert subprocess.run([str(offline.python), "-c", "import sourceonly; print(sourceonly.ANSWER)"],
                           capture_output=True, text=True).stdout.strip() == "42"
+
+
+@on_linux
+def test_a_python_that_cannot_make_a_venv_is_said_so_with_what_to_install(tmp_path, monkeypatch):
+    """Debian's and Ubuntu's pythonX.Y come without venv's pip (pythonX.Y-venv): the runtime cannot be prepared,
+    and the message says that and what to install, not a CalledProcessError."""
+    from pixelkit.emulator import runtimes
+
+    real = [i for i in runtimes.interpreters() if "python%d.%d" % i.version in runtimes.SUPPORTED][-1]
+    major, minor = real.version
+    stand_in = tmp_path / f"python{major}.{minor}"
+    stand_in.write_text('#!/bin/sh\nif [ "$1" = -m ] && [ "$2" = venv ]; then\n'
+                        '  echo "The virtual environment was not created successfully because ensurepip is not available." >&2\n'
+                        f'  exit 1\nfi\nexec "{real.path}" "$@"\n')
+    stand_in.chmod(0o755)
+    interpreter = runtimes.Interpreter(str(stand_in), real.version, real.full_version, real.prefix, real.scripts,
+                                       real.purelib, real.exe_suffix)
+    monkeypatch.setattr(runtimes, "interpreter_for", lambda runtime: (interpreter, None))
+    monkeypatch.setenv("PIXELKIT_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(WorkshopError) as refused:
+        runtimes.prepare([f"python{major}.{minor}"])
+    message = str(refused.value)
+    assert f"cannot make a virtual environment (on Debian and Ubuntu: `sudo apt install python{major}.{minor}-venv`)" in message
+    assert message.endswith("venv said: The virtual environment was not created successfully because ensurepip is "
+                            "not available.")
+    assert not (tmp_path / "cache" / "runtimes" / f"python{major}.{minor}-on-{real.full_version}").exists()
