@@ -166,6 +166,18 @@ def test_a_function_that_exits_cleanly_or_crashes_at_import_gets_lambdas_words(l
     assert payload["errorMessage"].endswith("Error: Runtime exited with error: signal: segmentation fault")
 
 
+
+def test_a_crash_on_windows_is_told_in_the_words_lambda_uses_for_it():
+    """Windows reports a crash as an NTSTATUS exit status (ctypes.string_at(0) exits 0xC0000005 there): the log
+    says what Lambda says of the same fault on Linux, and an ordinary exit status stays one."""
+    from pixelkit.emulator.environments import _exited
+
+    assert _exited(0xC0000005) == "Runtime exited with error: signal: segmentation fault"
+    assert _exited(0xC00000FD) == "Runtime exited with error: signal: segmentation fault"  # stack overflow
+    assert _exited(0xC0000409) == "Runtime exited with error: signal: aborted"
+    assert _exited(-signal.SIGSEGV) == "Runtime exited with error: signal: segmentation fault"
+    assert _exited(3) == "Runtime exited with error: exit status 3"
+
 def test_step_5_on_a_macs_conditions_leaves_all_five_pictures(portable, monkeypatch, package_build_dir, tmp_path):
     from pixelkit.context.workshop import open_workshop
 
@@ -214,6 +226,32 @@ def handler(event, context):
     time.sleep(120)
 '''
 
+
+
+def test_without_process_groups_a_timed_out_function_is_ended_with_what_it_started(lab):
+    """Windows has no sessions to kill at once: the environment's process tree, listed through psutil, is."""
+    import uuid
+
+    marker = f"child-{uuid.uuid4().hex[:8]}"
+    source = SLEEPS_WITH_A_CHILD.replace("time.sleep(120)\"]", f"time.sleep(120)  # {marker}\"]")
+    assert marker in source
+    name = lab.deploy(source, Timeout=3)
+
+    def children():
+        found = []
+        for process in psutil.process_iter(["cmdline"]):
+            if marker in " ".join(process.info["cmdline"] or []):
+                found.append(process)
+        return found
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        invoked = pool.submit(lab.invoke, name)
+        assert lab.wait_for(children, timeout=20, what="the function's child to start")
+        response, payload = invoked.result(timeout=30)
+    assert response["FunctionError"] == "Unhandled" and payload["errorType"] == "Sandbox.Timedout"
+    assert lab.wait_for(lambda: not children() or None, timeout=10, what="the function's child to end")
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="no SIGKILL here")
 def test_environments_die_with_a_killed_emulator_without_pdeathsig(tmp_path):
@@ -326,6 +364,12 @@ def test_unsandboxed_advice_fits_the_computer(monkeypatch):
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: "/usr/bin/apt-get" if name == "apt-get" else None)
     monkeypatch.setattr(sandbox.sys, "platform", "linux")
     assert "`sudo apt install bubblewrap`" in sandbox.unsandboxed_advice()
+    # Windows with MSYS2 has a pacman on PATH, and no bubblewrap to get from it
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: "C:\\msys64\\usr\\bin\\pacman.exe" if name == "pacman" else None)
+    monkeypatch.setattr(sandbox.sys, "platform", "win32")
+    monkeypatch.setattr(sandbox.os, "name", "nt")
+    windows = sandbox.unsandboxed_advice()
+    assert "Windows has no bubblewrap" in windows and "pacman" not in windows and "WSL2" in windows
 
 
 def test_a_stale_scratch_folder_is_told_from_a_live_one_without_signalling_anyone(tmp_path, monkeypatch):
@@ -357,6 +401,27 @@ def test_capabilities_are_detected_and_switched_off_by_name(monkeypatch):
     assert (3, 12) not in [i.version for i in runtimes.interpreters()]
 
 
+
+@on_linux
+def test_select_on_pipes_is_tried_not_taken_from_a_registration(monkeypatch):
+    """Windows' selector records a pipe without complaint and fails only at select(): the probe must select."""
+    import selectors
+
+    from pixelkit.emulator import capabilities
+
+    class RecordsThenFails(selectors.SelectSelector):
+        def select(self, timeout=None):
+            raise OSError(10038, "An operation was attempted on something that is not a socket")
+
+    capabilities._select_on_pipes_works.cache_clear()
+    try:
+        assert capabilities._select_on_pipes_works()  # Linux: a pipe selects
+        capabilities._select_on_pipes_works.cache_clear()
+        monkeypatch.setattr(selectors, "DefaultSelector", RecordsThenFails)
+        assert not capabilities._select_on_pipes_works()
+    finally:
+        capabilities._select_on_pipes_works.cache_clear()
+
 def test_a_missing_stand_in_for_a_linux_wheel_is_blamed_on_this_computer_not_the_package():
     lines = ["INIT_START Runtime Version: python:3.13",
              "EMULATOR NOTE: pillow 13.0.0 in the package is built for cp313-cp313-manylinux_2_28_x86_64, which loads on "
@@ -385,3 +450,117 @@ def test_a_bubblewrap_that_fails_to_start_is_detected_and_functions_still_run(tm
     console = log_path.read_text()
     assert console.count("Functions run unsandboxed: bubblewrap is installed but cannot make a sandbox here "
                          "(bwrap: No permissions to creating new namespace)") == 1
+
+
+@on_linux
+def test_the_interpreters_windows_py_launcher_knows_run_the_runtimes(tmp_path, monkeypatch):
+    """python.org's Windows installer puts no python3.X on PATH: the runtimes' interpreters are asked of `py -3.X`
+    (met here with a stand-in launcher in front of pyenv's interpreters, and nothing else to find)."""
+    from pixelkit.emulator import runtimes
+
+    real = {minor: Path.home() / ".pyenv" / "versions" / version / "bin" / f"python3.{minor}"
+            for minor, version in ((12, "3.12.1"), (13, "3.13.0"))}
+    if not all(path.exists() for path in real.values()):
+        pytest.skip("needs pyenv's Python 3.12.1 and 3.13.0")
+    launcher = tmp_path / "launcher"
+    launcher.mkdir()
+    cases = "".join(f'  -3.{minor}) shift; exec "{path}" "$@";;\n' for minor, path in real.items())
+    (launcher / "py").write_text(f'#!/bin/sh\ncase "$1" in\n{cases}  *) echo "Python not found" >&2; exit 103;;\nesac\n')
+    (launcher / "py").chmod(0o755)
+    monkeypatch.setenv("PATH", str(launcher))
+    monkeypatch.delenv("PIXELKIT_PYTHONS", raising=False)
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(tmp_path / "no-uv"))
+    runtimes._found_interpreters.cache_clear()
+    try:
+        found = {i.version: i.path for i in runtimes._found_interpreters()}
+    finally:
+        runtimes._found_interpreters.cache_clear()
+    assert set(found) == {(3, 12), (3, 13), sys.version_info[:2]}
+    assert found[(3, 13)] == str(real[13])
+
+
+def test_the_emulator_is_stopped_cleanly_without_a_signal(tmp_path, monkeypatch):
+    """Windows' terminate() kills outright; EmulatorProcess.stop() asks through standard input, on every OS,
+    and the emulator stops as Ctrl-C stops it: its last line written, its temp folder removed."""
+    import subprocess
+
+    def refused(self):
+        raise AssertionError("stop() signalled the emulator")
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    process = EmulatorProcess(port=0, log_path=tmp_path / "emulator.log")
+    process.start()
+    assert len(list(tmp_path.glob("pixelkit-lambda-envs-*"))) == 1
+    monkeypatch.setattr(subprocess.Popen, "terminate", refused)
+    monkeypatch.setattr(subprocess.Popen, "kill", refused)
+    process.stop()
+    assert process._process.returncode == 0
+    assert (tmp_path / "emulator.log").read_text().rstrip().endswith("Emulator stopped; everything it held is gone.")
+    assert not list(tmp_path.glob("pixelkit-lambda-envs-*"))
+
+
+def test_a_runtime_package_that_pypi_has_as_source_only_is_kept_as_a_wheel_and_installs_offline(tmp_path, monkeypatch):
+    """awslambdaric has wheels for Linux only: on a Mac or Windows pip gets its sdist. What the runtime cache keeps
+    must install again with --no-index, where pip's build isolation cannot fetch setuptools (met here with a
+    source-only package of the test's own)."""
+    import io
+    import subprocess
+    import tarfile
+
+    from pixelkit.emulator import runtimes
+
+    index = tmp_path / "index"
+    index.mkdir()
+    files = {"setup.py": 'from setuptools import setup\nsetup(name="sourceonly", version="1.0", py_modules=["sourceonly"])\n',
+             "sourceonly.py": "ANSWER = 42\n", "PKG-INFO": "Metadata-Version: 2.1\nName: sourceonly\nVersion: 1.0\n"}
+    with tarfile.open(index / "sourceonly-1.0.tar.gz", "w:gz") as sdist:
+        for name, text in files.items():
+            info = tarfile.TarInfo(f"sourceonly-1.0/{name}")
+            info.size = len(text.encode())
+            sdist.addfile(info, io.BytesIO(text.encode()))
+    interpreter = runtimes.interpreters()[-1]
+    monkeypatch.setattr(runtimes, "wheel_cache", lambda _: tmp_path / "kept")
+
+    def runtime_environment(name):
+        venv = tmp_path / name
+        subprocess.run([interpreter.path, "-m", "venv", str(venv)], check=True, capture_output=True)
+        return runtimes.RuntimeEnvironment("python3.13", interpreter, venv, None)
+
+    monkeypatch.setenv("PIP_FIND_LINKS", " ".join(filter(None, [os.environ.get("PIP_FIND_LINKS"), str(index)])))
+    online = runtime_environment("online")
+    assert runtimes._install(online, ["sourceonly"]).returncode == 0  # fetched (and built) with the network
+    monkeypatch.delenv("PIP_FIND_LINKS")
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # no other links: only the kept cache
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # and no network
+    offline = runtime_environment("offline")
+    done = runtimes._install(offline, ["sourceonly"])
+    assert done.returncode == 0, done.stderr
+    assert subprocess.run([str(offline.python), "-c", "import sourceonly; print(sourceonly.ANSWER)"],
+                          capture_output=True, text=True).stdout.strip() == "42"
+
+
+@on_linux
+def test_a_python_that_cannot_make_a_venv_is_said_so_with_what_to_install(tmp_path, monkeypatch):
+    """Debian's and Ubuntu's pythonX.Y come without venv's pip (pythonX.Y-venv): the runtime cannot be prepared,
+    and the message says that and what to install, not a CalledProcessError."""
+    from pixelkit.emulator import runtimes
+
+    real = [i for i in runtimes.interpreters() if "python%d.%d" % i.version in runtimes.SUPPORTED][-1]
+    major, minor = real.version
+    stand_in = tmp_path / f"python{major}.{minor}"
+    stand_in.write_text('#!/bin/sh\nif [ "$1" = -m ] && [ "$2" = venv ]; then\n'
+                        '  echo "The virtual environment was not created successfully because ensurepip is not available." >&2\n'
+                        f'  exit 1\nfi\nexec "{real.path}" "$@"\n')
+    stand_in.chmod(0o755)
+    interpreter = runtimes.Interpreter(str(stand_in), real.version, real.full_version, real.prefix, real.scripts,
+                                       real.purelib, real.exe_suffix)
+    monkeypatch.setattr(runtimes, "interpreter_for", lambda runtime: (interpreter, None))
+    monkeypatch.setenv("PIXELKIT_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(WorkshopError) as refused:
+        runtimes.prepare([f"python{major}.{minor}"])
+    message = str(refused.value)
+    assert f"cannot make a virtual environment (on Debian and Ubuntu: `sudo apt install python{major}.{minor}-venv`)" in message
+    assert message.endswith("venv said: The virtual environment was not created successfully because ensurepip is "
+                            "not available.")
+    assert not (tmp_path / "cache" / "runtimes" / f"python{major}.{minor}-on-{real.full_version}").exists()

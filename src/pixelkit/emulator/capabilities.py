@@ -106,12 +106,20 @@ def process_groups() -> bool:
 
 @functools.cache
 def _select_on_pipes_works() -> bool:
+    """A pipe made non-blocking is reported readable by the selector once a byte is in it.
+
+    Registering is not enough to know: Windows' selector (``select``) only records the descriptor,
+    and fails at the first ``select()`` (WinError 10038, sockets only); ``os.set_blocking`` of a pipe
+    is missing there before Python 3.12.
+    """
     read_fd, write_fd = os.pipe()
     try:
+        os.set_blocking(read_fd, False)
+        os.write(write_fd, b"x")
         with selectors.DefaultSelector() as selector:
             selector.register(read_fd, selectors.EVENT_READ)
-        return True
-    except (OSError, ValueError):  # Windows: select() takes sockets only
+            return any(key.fd == read_fd for key, _ in selector.select(timeout=1.0))
+    except (OSError, ValueError, AttributeError):  # Windows: select() takes sockets only
         return False
     finally:
         os.close(read_fd)

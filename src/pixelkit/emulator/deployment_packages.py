@@ -21,6 +21,7 @@ import threading
 import zipfile
 from pathlib import Path
 
+from pixelkit.context.paths import as_typed_here
 from pixelkit.emulator import runtimes
 
 ZIPPED_LIMIT = 50 * 1024 * 1024  # a .zip uploaded in the request
@@ -121,10 +122,10 @@ def _extract(zip_bytes: bytes, target: Path, environment: runtimes.RuntimeEnviro
             substitute = runtimes.substitute(environment, name, version)
             reason = runtimes.why_it_cannot_load(environment, architecture)
             if substitute is None:
-                notes.append(f"{name} {version} in the package is built for {tags[0]}, which loads on Lambda but "
-                             f"not here: {reason}. No copy for this computer could be fetched: connect to the "
-                             "network once and run `make prepare` (it keeps one for offline use), then restart "
-                             "the emulator.")
+                notes.append(as_typed_here(
+                    f"{name} {version} in the package is built for {tags[0]}, which loads on Lambda but not here: "
+                    f"{reason}. No copy for this computer could be fetched: connect to the network once and run "
+                    "`make prepare` (it keeps one for offline use), then restart the emulator."))
                 continue
             record = f"{dist_info}/RECORD"
             owned = {line.split(",", 1)[0] for line in archive.read(record).decode().splitlines() if line} \

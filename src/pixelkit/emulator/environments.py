@@ -580,9 +580,18 @@ _SIGNAL_WORDS = {"SIGKILL": "killed", "SIGSEGV": "segmentation fault", "SIGABRT"
                  "SIGINT": "interrupt", "SIGHUP": "hangup", "SIGPIPE": "broken pipe", "SIGQUIT": "quit"}
 
 
+# Windows has no signals: a crash is an exit status that is an NTSTATUS code; these are the signals Linux sends for
+# the same faults (what the function would die of on Lambda).
+_WINDOWS_CRASHES = {0xC0000005: "SIGSEGV", 0xC00000FD: "SIGSEGV", 0xC0000409: "SIGABRT", 0xC000001D: "SIGILL",
+                    0xC0000094: "SIGFPE", 0xC000008E: "SIGFPE", 0x80000002: "SIGBUS"}
+
+
 def _exit_reason(returncode: int | None) -> str:
     if returncode is None:
         return "exit status unknown"
+    if returncode in _WINDOWS_CRASHES:
+        name = _WINDOWS_CRASHES[returncode]
+        return f"signal: {_SIGNAL_WORDS.get(name, name)}"
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name

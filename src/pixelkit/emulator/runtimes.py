@@ -155,14 +155,16 @@ def _found_interpreters() -> tuple[Interpreter, ...]:
         candidates = []
         for minor in range(10, 16):
             found = shutil.which(f"python3.{minor}")
-            if found and "/shims/" not in found:  # a pyenv shim may refuse a version that is not selected
+            if found and "shims" not in Path(found).parts:  # a pyenv shim may refuse a version that is not selected
                 candidates.append(found)
+        candidates += _py_launcher_interpreters()
         pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
         candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.1[0-9]*", "bin", "python3.1[0-9]")))
-        candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.1[0-9]*", "python.exe")))  # pyenv-win
-        uv_root = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.expanduser("~/.local/share/uv/python")
-        candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "bin", "python3.1[0-9]")))
-        candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "python.exe")))  # uv on Windows
+        for root in (pyenv_root, os.path.join(pyenv_root, "pyenv-win")):  # pyenv-win: PYENV_ROOT, or ~/.pyenv/pyenv-win
+            candidates += sorted(glob.glob(os.path.join(root, "versions", "3.1[0-9]*", "python.exe")))
+        for uv_root in _uv_python_dirs():
+            candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "bin", "python3.1[0-9]")))
+            candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "python.exe")))  # uv on Windows
         candidates.append(sys.executable)
     found: dict[tuple[int, int], Interpreter] = {}
     for path in candidates:
@@ -170,6 +172,35 @@ def _found_interpreters() -> tuple[Interpreter, ...]:
         if interpreter and interpreter.version >= (3, 10) and interpreter.version not in found:
             found[interpreter.version] = interpreter
     return tuple(sorted(found.values(), key=lambda i: i.version))
+
+
+def _uv_python_dirs() -> list[str]:
+    """Where uv keeps the Pythons it installs: its data folder's python/ (uv's storage reference:
+    $XDG_DATA_HOME/uv or ~/.local/share/uv on Linux and macOS, %APPDATA%\\uv\\data on Windows)."""
+    if os.environ.get("UV_PYTHON_INSTALL_DIR"):
+        return [os.environ["UV_PYTHON_INSTALL_DIR"]]
+    folders = [os.path.join(os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "uv")]
+    if os.environ.get("APPDATA"):
+        folders.append(os.path.join(os.environ["APPDATA"], "uv", "data"))
+    return [os.path.join(folder, "python") for folder in folders]
+
+
+def _py_launcher_interpreters() -> list[str]:
+    """The interpreters Windows' py launcher knows (python.org's installer registers them; none is on PATH
+    as ``python3.X``): ``py -3.X`` asked for its executable, for each X. No launcher, no candidates."""
+    if shutil.which("py") is None:
+        return []
+    found = []
+    for minor in range(10, 16):
+        try:
+            done = subprocess.run(["py", f"-3.{minor}", "-c", "import sys; print(sys.executable)"],
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        lines = done.stdout.strip().splitlines()
+        if done.returncode == 0 and lines:
+            found.append(lines[-1])
+    return found
 
 
 def interpreters() -> tuple[Interpreter, ...]:
@@ -256,13 +287,18 @@ def wheel_cache(interpreter: Interpreter) -> Path:
 
 
 def _install(environment: RuntimeEnvironment, requirements: list[str], *options: str) -> subprocess.CompletedProcess:
-    """pip install from the kept wheel cache, offline; fetching into the cache first only when it lacks them."""
+    """pip install from the kept wheel cache, offline; fetching into the cache first only when it lacks them.
+
+    Fetched as wheels (``pip wheel``), built here where PyPI has only a source distribution: awslambdaric
+    has wheels for Linux only, and its sdist kept as it is would need setuptools from the network at each
+    install (pip's build isolation), which fails offline and with ``--no-index`` always.
+    """
     wheels = wheel_cache(environment.interpreter)
     offline = ("install", "--no-index", "--find-links", str(wheels), *options, *requirements)
     done = _pip(environment, *offline)
     if done.returncode != 0:
         wheels.mkdir(parents=True, exist_ok=True)
-        fetched = _pip(environment, "download", "--dest", str(wheels), *[o for o in options if o == "--no-deps"],
+        fetched = _pip(environment, "wheel", "--wheel-dir", str(wheels), *[o for o in options if o == "--no-deps"],
                        *requirements)
         done = _pip(environment, *offline)
         if fetched.returncode != 0:
@@ -275,16 +311,23 @@ def _make_venv(environment: RuntimeEnvironment) -> None:
     logger.info("Preparing the %s runtime environment (on %s) in %s, once", environment.runtime,
                 environment.interpreter.name, environment.venv)
     shutil.rmtree(environment.venv, ignore_errors=True)
-    subprocess.run([environment.interpreter.path, "-m", "venv", str(environment.venv)], check=True,
-                   capture_output=True)
+    made = subprocess.run([environment.interpreter.path, "-m", "venv", str(environment.venv)], capture_output=True,
+                          text=True)
+    if made.returncode != 0:  # Debian and Ubuntu ship venv's pip apart (python3.X-venv)
+        shutil.rmtree(environment.venv, ignore_errors=True)
+        major, minor = environment.interpreter.version
+        raise RuntimeError(
+            f"could not prepare the {environment.runtime} runtime: {environment.interpreter.path} cannot make a "
+            f"virtual environment (on Debian and Ubuntu: `sudo apt install python{major}.{minor}-venv`). venv said: "
+            f"{(made.stderr.strip().splitlines() or made.stdout.strip().splitlines() or ['nothing'])[-1]}")
     installed = _install(environment, RUNTIME_PACKAGES)
     if installed.returncode != 0:
         shutil.rmtree(environment.venv, ignore_errors=True)
-        raise RuntimeError(
+        raise RuntimeError(paths.as_typed_here(
             f"could not prepare the {environment.runtime} runtime (awslambdaric and boto3 for "
             f"{environment.interpreter.name}): connect to the network once and run `make prepare`. "
             f"pip said: {(installed.stderr.strip().splitlines() or ['nothing'])[-1]}"
-        )
+        ))
     (environment.venv / ".ready").write_text(environment.interpreter.full_version)
 
 
@@ -338,9 +381,9 @@ def fetch_substitutes(environment: RuntimeEnvironment, requirements: list[str]) 
         return wheels
     fetched = _pip(environment, *common)
     if fetched.returncode != 0:
-        raise RuntimeError(f"could not fetch {', '.join(requirements)} for {environment.interpreter.name} on this "
-                           f"computer: connect to the network and run `make prepare` again. pip said: "
-                           f"{(fetched.stderr.strip().splitlines() or ['nothing'])[-1]}")
+        raise RuntimeError(paths.as_typed_here(
+            f"could not fetch {', '.join(requirements)} for {environment.interpreter.name} on this computer: connect "
+            f"to the network and run `make prepare` again. pip said: {(fetched.stderr.strip().splitlines() or ['nothing'])[-1]}"))
     return wheels
 
 

@@ -77,18 +77,19 @@ def unsandboxed_advice() -> str:
                 "your other processes, and /tmp is this computer's, shared (TMPDIR names a folder of its own, its "
                 "EphemeralStorage checked). It still gets only Lambda's environment variables, its MemorySize and "
                 "its Timeout.")
-    for manager, command in (("apt-get", "sudo apt install bubblewrap"), ("dnf", "sudo dnf install bubblewrap"),
-                             ("pacman", "sudo pacman -S bubblewrap"), ("zypper", "sudo zypper install bubblewrap"),
-                             ("apk", "sudo apk add bubblewrap")):
-        if shutil.which(manager):
-            return (f"{isolated} To give each function a private /tmp and no view of your home directory or "
-                    f"other processes: `{command}`, then restart the emulator.")
+    # bubblewrap is Linux's: a package manager elsewhere (MSYS2's pacman on Windows) has no such package.
     if sys.platform == "darwin":
         return (f"{isolated} macOS has no bubblewrap (it is a Linux tool): run only functions you trust, as "
                 "with any program you start yourself.")
     if os.name == "nt":
         return (f"{isolated} Windows has no bubblewrap (it is a Linux tool): run only functions you trust, or "
                 "run the kit in WSL2 (Ubuntu), where `sudo apt install bubblewrap` gives each function a sandbox.")
+    for manager, command in (("apt-get", "sudo apt install bubblewrap"), ("dnf", "sudo dnf install bubblewrap"),
+                             ("pacman", "sudo pacman -S bubblewrap"), ("zypper", "sudo zypper install bubblewrap"),
+                             ("apk", "sudo apk add bubblewrap")):
+        if shutil.which(manager):
+            return (f"{isolated} To give each function a private /tmp and no view of your home directory or "
+                    f"other processes: `{command}`, then restart the emulator.")
     return f"{isolated} Install bubblewrap (bwrap) with your system's package manager, then restart the emulator."
 
 

@@ -37,7 +37,10 @@ def _check_port_free(port: int) -> None:
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows, where SO_REUSEADDR binds even a port in use
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        else:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds (TIME_WAIT is free)
         try:
             probe.bind((HOST, port))
         except OSError as error:
@@ -112,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="execution environments running at once (default: the number of cores)")
     parser.add_argument("--cold", action="store_true",
                         help="a fresh execution environment for every invocation (the benchmark's baseline)")
+    parser.add_argument("--stop-at-end-of-input", action="store_true", help=argparse.SUPPRESS)  # EmulatorProcess's
     args = parser.parse_args(argv)
     kept = scrubbed(dict(os.environ))
     if kept != dict(os.environ):
@@ -137,6 +141,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=emulator._server.shutdown).start())
+    if args.stop_at_end_of_input:
+        threading.Thread(target=_stop_at_end_of_input, args=(emulator,), daemon=True, name="stop-at-eof").start()
     scripts = (
         "the kit's scripts and notebooks use it by default"
         if emulator.port == DEFAULT_PORT
@@ -168,6 +174,16 @@ def main(argv: list[str] | None = None) -> None:
         print("Emulator stopped; everything it held is gone.", flush=True)
 
 
+def _stop_at_end_of_input(emulator: Emulator) -> None:
+    """Block on standard input; at its end (the parent closed it, or is gone), stop as a Ctrl-C stops it."""
+    try:
+        while os.read(0, 4096):
+            pass
+    except OSError:
+        pass
+    emulator._server.shutdown()
+
+
 class EmulatorProcess:
     """An emulator in a child process, for ``make demo`` and the tests: started, waited for, stopped."""
 
@@ -187,13 +203,19 @@ class EmulatorProcess:
         with tempfile.TemporaryDirectory(prefix="pixelkit-emulator-") as tmp:
             ready = Path(tmp) / "ready"
             log = open(self.log_path, "w") if self.log_path else subprocess.DEVNULL
+            # Out of the console's Ctrl-C: a session of its own where there are sessions; on Windows a new
+            # process group, which Ctrl-C does not reach (start_new_session does nothing there).
+            apart = {}
+            if self.new_session and hasattr(os, "setsid"):
+                apart["start_new_session"] = True
+            elif self.new_session and hasattr(subprocess, "CREATE_NEW_PROCESS_GROUP"):
+                apart["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
             try:
                 self._process = subprocess.Popen(
                     [sys.executable, "-m", "pixelkit.emulator", "--port", str(self.port), "--ready-file", str(ready)]
                     + ([] if self.strict else ["--lenient"]) + (["--enforce-learner"] if self.enforce_learner else [])
-                    + self.extra_args,
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=self.new_session,
-                    env=scrubbed(dict(os.environ)),
+                    + self.extra_args + ["--stop-at-end-of-input"],
+                    stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=scrubbed(dict(os.environ)), **apart,
                 )
             finally:
                 if log is not subprocess.DEVNULL:
@@ -216,13 +238,28 @@ class EmulatorProcess:
                 raise
 
     def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
+        """Stop it as Ctrl-C does (its environments ended, its temp folder removed), on every OS.
+
+        The request is the end of its standard input: Windows' ``terminate()`` is TerminateProcess, which
+        skips all cleaning up. Terminated, then killed, only if it has not stopped after that.
+        """
+        if self._process is None:
+            return
+        if self._process.stdin is not None:
             try:
-                self._process.wait(timeout=10)
+                self._process.stdin.close()
+            except OSError:
+                pass
+        if self._process.poll() is None:
+            try:
+                self._process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+                self._process.terminate()
+                try:
+                    self._process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait()
 
 
 @contextmanager
