@@ -169,8 +169,9 @@ def build_package(runtime: str = RUNTIME, architecture: str = "x86_64") -> Packa
         site = Path(tmp) / "site"
         site.mkdir()
         _install_dependencies(site, runtime, architecture)
-        # Installers leave a bin/ folder of console scripts; Lambda has no use for it.
-        shutil.rmtree(site / "bin", ignore_errors=True)
+        # Installers leave a folder of console scripts (bin/, or Scripts/ when pip runs on Windows); Lambda has no use for it.
+        for scripts_folder in ("bin", "Scripts"):
+            shutil.rmtree(site / scripts_folder, ignore_errors=True)
         _write_zip(zip_path, [(site, "")] + [(path, "") for path in handler_files()])
     key_path.write_text(key)
     logger.info("  built %s (%.1f MB)", zip_path.relative_to(build_dir().parent) if zip_path.is_relative_to(build_dir().parent) else zip_path, package.size / 1e6)
