@@ -136,7 +136,9 @@ class AsyncInvocations:
         if target:
             self._send(function, target, _record(function, event, condition, outcome))
             return
-        dead_letter = getattr(function, "dead_letter_target", None)
+        from pixelkit.emulator.function_configuration import record_of
+
+        dead_letter = record_of(function.function_arn).dead_letter_target
         if dead_letter:
             error_code = (outcome.error_type if outcome else condition) or "Unhandled"
             message = json.loads(outcome.payload).get("errorMessage", "") if outcome else condition

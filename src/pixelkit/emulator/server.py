@@ -48,6 +48,12 @@ def _check_port_free(port: int) -> None:
             ) from error
 
 
+def strict_mode_seconds() -> float:
+    from pixelkit.emulator.strict import ROLE_PROPAGATION_SECONDS
+
+    return ROLE_PROPAGATION_SECONDS
+
+
 class Emulator:
     """The server and its executor; ``port=0`` picks a free port (the tests use that)."""
 
@@ -58,24 +64,27 @@ class Emulator:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
-        from pixelkit.emulator import iam_enforcement
+        from pixelkit.emulator import iam_enforcement, moto_changes
         from pixelkit.emulator.executor import LocalLambdaExecutor
+        from pixelkit.emulator.http_guard import LoopbackOnly
+        from pixelkit.emulator.lambda_api import LambdaAPI
 
         logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
-        from pixelkit.emulator.http_guard import LoopbackOnly
-
-        app = LoopbackOnly(DomainDispatcherApplication(create_backend_app), lambda: self.port)
+        # The layers a request passes, outermost first: only this computer's programs; the emulator's
+        # own IAM record; Lambda's API read per operation; moto.
+        app = LoopbackOnly(iam_enforcement.serve_usage(LambdaAPI(DomainDispatcherApplication(create_backend_app))),
+                           lambda: self.port)
         _check_port_free(port)  # werkzeug would print its own message and exit
         self._server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
         self.port = self._server.server_address[1]
         self.url = f"http://{HOST}:{self.port}"
         self.executor = LocalLambdaExecutor(self.url, max_environments=max_environments, cold=cold)
-        self.executor.install()
-        iam_enforcement.install(self, enforce_learner)
-        if strict:
-            from pixelkit.emulator import strict as strict_mode
+        moto_changes.install(self.executor, strict_mode=strict, enforce_learner=enforce_learner,
+                             role_propagation_seconds=float(os.environ.get("WORKSHOP_EMULATOR_ROLE_PROPAGATION",
+                                                                           strict_mode_seconds())))
+        import atexit
 
-            strict_mode.install()
+        atexit.register(iam_enforcement.save_usage)
         self.strict = strict
         self.enforce_learner = enforce_learner
         self._thread: threading.Thread | None = None
@@ -142,8 +151,8 @@ def main(argv: list[str] | None = None) -> None:
         + "IAM is enforced: a function's calls are authorised against its role's policies"
         + (", and yours against policies/learner-policy.json" if emulator.enforce_learner else "")
         + "; each denial is logged here.\n"
-        + ("As on AWS: new roles need a moment, triggers need S3's permission first, and the first bucket "
-           "name is taken (--lenient turns these off).\n" if emulator.strict else "LENIENT: roles, triggers and bucket names are not checked as AWS checks them.\n")
+        + ("As on AWS: new roles need a moment, triggers need S3's permission first, and the tutorial's bare "
+           "bucket names are taken (--lenient turns these off).\n" if emulator.strict else "LENIENT: roles, triggers and bucket names are not checked as AWS checks them.\n")
         + "Everything is kept in memory. Stop it with Ctrl-C.",
         flush=True,
     )
