@@ -1,0 +1,223 @@
+"""The emulator answers as AWS does, checked against AWS's own recordings.
+
+AWS's answers are public in LocalStack's test suite, recorded against real AWS: the files
+``tests/aws/services/lambda_/*.snapshot.json`` of https://github.com/localstack/localstack. Each test
+here names the recording (file and test) or the AWS documentation it follows, and meets the emulator
+through boto3, as a learner's own script does. All share the session's emulator and one role.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+import zipfile
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+ECHO = "def handler(event, context):\n    return {'request_id': context.aws_request_id, 'event': event}\n"
+FAST = {"Delay": 0.2, "MaxAttempts": 100}
+
+
+def zipped(source: str = ECHO) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
+    return buffer.getvalue()
+
+
+class Aws:
+    def __init__(self, url: str):
+        options = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+        self.options = options
+        self.lam = boto3.client("lambda", **options)
+        self.s3 = boto3.client("s3", **options)
+        self.iam = boto3.client("iam", **options)
+        self.account = boto3.client("sts", **options).get_caller_identity()["Account"]
+        try:
+            self.role = self.iam.get_role(RoleName="recordings-role")["Role"]["Arn"]
+        except ClientError:
+            self.role = self.iam.create_role(RoleName="recordings-role",
+                                             AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+            time.sleep(2.2)  # the emulator, as AWS, refuses a role younger than IAM's propagation
+
+    def create(self, wait: bool = True, **options) -> tuple[str, dict]:
+        name = options.pop("FunctionName", f"rec-{uuid.uuid4().hex[:8]}")
+        params = dict(FunctionName=name, Runtime="python3.13", Role=self.role, Handler="app.handler",
+                      Code={"ZipFile": zipped()})
+        params.update(options)
+        response = self.lam.create_function(**params)
+        if wait:
+            self.lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=FAST)
+        return name, response
+
+    def arn(self, name: str, region: str = "us-east-1") -> str:
+        return f"arn:aws:lambda:{region}:{self.account}:function:{name}"
+
+
+@pytest.fixture(scope="module")
+def aws(emulator_url):
+    return Aws(emulator_url)
+
+
+def error_of(call, *args, **kwargs) -> dict:
+    with pytest.raises(ClientError) as raised:
+        call(*args, **kwargs)
+    return raised.value.response
+
+
+def test_function_states_pending_to_active_and_updates_in_progress_to_successful(aws):
+    """Item 1. test_lambda_api.snapshot.json, TestLambdaFunction::test_function_lifecycle and
+    ::test_lambda_code_location_zipfile: CreateFunction answers 201 with State Pending, StateReason "The
+    function is being created.", StateReasonCode Creating, no LastUpdateStatus, a RevisionId, LoggingConfig
+    {Text, /aws/lambda/<name>}, RuntimeVersionConfig, no Environment when none was given and no Layers;
+    then Active and Successful (function_active_v2). An update answers LastUpdateStatus InProgress, a
+    second one during it is ResourceConflictException (::test_lambda_concurrent_code_updates), and
+    function_updated_v2 waits for Successful. An invoke while Pending is refused (ResourceConflictException,
+    https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html)."""
+    name, created = aws.create(wait=False)
+    assert created["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert (created["State"], created["StateReason"], created["StateReasonCode"]) == (
+        "Pending", "The function is being created.", "Creating")
+    assert "LastUpdateStatus" not in created and "Layers" not in created and "Environment" not in created
+    assert created["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}
+    assert created["RuntimeVersionConfig"]["RuntimeVersionArn"].startswith("arn:aws:lambda:us-east-1::runtime:")
+    uuid.UUID(created["RevisionId"])
+    refused = error_of(aws.lam.invoke, FunctionName=name)
+    assert refused["Error"]["Code"] == "ResourceConflictException"
+    assert refused["Error"]["Message"].endswith("The function is currently in the following state: Pending")
+
+    aws.lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=FAST)
+    active = aws.lam.get_function(FunctionName=name)["Configuration"]
+    assert (active["State"], active["LastUpdateStatus"]) == ("Active", "Successful")
+    assert "StateReason" not in active and active["RevisionId"] != created["RevisionId"]
+
+    updated = aws.lam.update_function_configuration(FunctionName=name, Timeout=10, Environment={"Variables": {}})
+    assert (updated["LastUpdateStatus"], updated["LastUpdateStatusReasonCode"]) == ("InProgress", "Creating")
+    assert updated["Environment"] == {"Variables": {}}  # as given, empty too
+    conflict = error_of(aws.lam.update_function_code, FunctionName=name, ZipFile=zipped())
+    assert conflict["Error"]["Code"] == "ResourceConflictException"
+    assert conflict["Error"]["Message"] == ("The operation cannot be performed at this time. An update is in progress "
+                                            f"for resource: {aws.arn(name)}")
+    aws.lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig=FAST)
+    done = aws.lam.get_function_configuration(FunctionName=name)
+    assert (done["LastUpdateStatus"], done["Timeout"]) == ("Successful", 10)
+    assert done["RevisionId"] not in (updated["RevisionId"], active["RevisionId"])
+
+
+@pytest.mark.parametrize("operation", ["get_function", "invoke", "delete_function", "create_function"])
+def test_names_and_qualifiers_are_validated_by_the_models_patterns(aws, operation):
+    """Item 2. test_lambda_api.snapshot.json, TestLambdaFunction::test_function_name_and_qualifier_validation
+    [invalid_characters_in_function_name / qualifier_too_long / invalid_region_in_arn]: 400
+    ValidationException quoting the constraint of botocore's model (CreateFunction's FunctionName pattern
+    is stricter than GetFunction's), and no Type in the body."""
+    def call(**members):
+        if operation == "create_function":
+            name = members["FunctionName"] + (f":{members['Qualifier']}" if "Qualifier" in members else "")
+            return aws.lam.create_function(FunctionName=name, Runtime="python3.13", Role=aws.role,
+                                           Handler="app.handler", Code={"ZipFile": zipped()})
+        return getattr(aws.lam, operation)(**members)
+
+    pattern = ("(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?"
+               "(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?")
+    if operation == "create_function":
+        pattern = pattern.replace("[a-zA-Z0-9-_\\.]+", "[a-zA-Z0-9-_]+").replace("(\\.PUBLISHED)?", "")
+    bad_name = error_of(call, FunctionName="my-function!")
+    assert bad_name["Error"] == {"Code": "ValidationException", "Message": (
+        "1 validation error detected: Value 'my-function!' at 'functionName' failed to satisfy constraint: "
+        f"Member must satisfy regular expression pattern: {pattern}")}
+    assert "Type" not in bad_name and bad_name["ResponseMetadata"]["HTTPStatusCode"] == 400
+    region_arn = f"arn:aws:lambda:invalid-region:{aws.account}:function:my-function"
+    assert f"Value '{region_arn}' at 'functionName'" in error_of(call, FunctionName=region_arn)["Error"]["Message"]
+    long_qualifier = error_of(call, FunctionName="my-function", Qualifier="a" * 129)["Error"]
+    assert long_qualifier["Code"] == "ValidationException"
+    if operation == "create_function":  # the qualifier is part of the name there
+        assert "at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 140" in (
+            long_qualifier["Message"])
+    else:
+        assert long_qualifier["Message"] == (f"1 validation error detected: Value '{'a' * 129}' at 'qualifier' failed "
+                                             "to satisfy constraint: Member must have length less than or equal to 128")
+
+
+def test_a_full_arn_names_its_function_and_another_regions_arn_is_not_reachable(aws):
+    """Item 2. test_lambda_api.snapshot.json, TestLambdaFunction::test_function_arns (a function created by
+    its full ARN is named by the name; a 65-character name is InvalidParameterValueException) and
+    ::test_get_function_wrong_region (ResourceNotFoundException "Functions from 'R' are not reachable in this
+    region ('r')", Type User); UpdateFunctionConfiguration by full ARN works as by name."""
+    name = f"rec-{uuid.uuid4().hex[:8]}"
+    _, created = aws.create(FunctionName=aws.arn(name))
+    assert created["FunctionName"] == name and created["FunctionArn"] == aws.arn(name)
+    assert aws.lam.get_function(FunctionName=f"{aws.account}:function:{name}")["Configuration"]["FunctionName"] == name
+    updated = aws.lam.update_function_configuration(FunctionName=aws.arn(name), Description="by ARN")
+    assert updated["Description"] == "by ARN"
+    too_long = error_of(aws.create, FunctionName="a" * 65)
+    assert too_long["Error"]["Code"] == "InvalidParameterValueException" and too_long["Type"] == "User"
+    assert too_long["Error"]["Message"].endswith("Member must have length less than or equal to 64")
+    for call in (aws.lam.get_function, aws.lam.invoke, aws.lam.delete_function):
+        other = error_of(call, FunctionName=aws.arn(name, "eu-central-1"))
+        assert other["Error"] == {"Code": "ResourceNotFoundException",
+                                  "Message": "Functions from 'eu-central-1' are not reachable in this region ('us-east-1')"}
+        assert other["Type"] == "User" and other["ResponseMetadata"]["HTTPStatusCode"] == 404
+    mismatch = error_of(aws.lam.get_function, FunctionName=aws.arn(name) + ":$LATEST", Qualifier="1")
+    assert mismatch["Error"]["Message"] == "The derived qualifier from the function name does not match the specified qualifier."
+
+
+def test_error_bodies_status_codes_and_request_ids_are_lambdas(aws):
+    """Item 3. test_lambda_api.snapshot.json: ::test_function_lifecycle and ::test_ops_on_nonexisting_fn
+    (not found: Type User, Message; Invoke names the qualified ARN ...:$LATEST),
+    TestLambdaPermissions (AddPermission 201), TestLambdaTags (TagResource 204: the model's responseCode),
+    ::test_lambda_code_location_s3_errors (code in a missing S3 object: InvalidParameterValueException "Error
+    occurred while GetObject. S3 Error Code: NoSuchKey..."); test_lambda.snapshot.json,
+    TestLambdaErrors::test_lambda_invoke_payload_encoding_error (invalid UTF-8: InvalidRequestContentException);
+    x-amzn-RequestId of an invoke is the invocation's aws_request_id
+    (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html)."""
+    missing = f"rec-missing-{uuid.uuid4().hex[:6]}"
+    not_found = error_of(aws.lam.get_function, FunctionName=missing)
+    assert not_found["Error"]["Message"] == f"Function not found: {aws.arn(missing)}" and not_found["Type"] == "User"
+    assert error_of(aws.lam.invoke, FunctionName=missing)["Error"]["Message"] == f"Function not found: {aws.arn(missing)}:$LATEST"
+
+    name, _ = aws.create()
+    added = aws.lam.add_permission(FunctionName=name, StatementId="s3", Action="lambda:InvokeFunction",
+                                   Principal="s3.amazonaws.com")
+    assert added["ResponseMetadata"]["HTTPStatusCode"] == 201
+    tagged = aws.lam.tag_resource(Resource=aws.arn(name), Tags={"workshop": "recordings"})
+    assert tagged["ResponseMetadata"]["HTTPStatusCode"] == 204
+    invoked = aws.lam.invoke(FunctionName=name, Payload=b'{"n": 1}')
+    assert invoked["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == json.load(invoked["Payload"])["request_id"]
+    bad = error_of(aws.lam.invoke, FunctionName=name, Payload=b"n\x87r\x9e")
+    assert bad["Error"]["Code"] == "InvalidRequestContentException" and bad["Type"] == "User"
+    assert bad["Error"]["Message"].startswith("Could not parse request body into json: Could not parse payload into "
+                                              "json: Invalid UTF-8 start byte 0x87")
+    aws.s3.create_bucket(Bucket=f"rec-code-{uuid.uuid4().hex[:8]}")
+    bucket = aws.s3.list_buckets()["Buckets"][-1]["Name"]
+    no_key = error_of(aws.create, Code={"S3Bucket": bucket, "S3Key": "non/existent.zip"})
+    assert no_key["Error"] == {"Code": "InvalidParameterValueException", "Message": (
+        "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.")}
+    no_bucket = error_of(aws.create, Code={"S3Bucket": f"rec-nobucket-{uuid.uuid4().hex[:8]}", "S3Key": "code.zip"})
+    assert no_bucket["Error"]["Message"] == ("Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error "
+                                             "Message: The specified bucket does not exist")
+
+
+def test_account_settings_and_the_recursion_config_exist(aws):
+    """Item 4. test_lambda_api.snapshot.json, TestLambdaAccountSettings::test_account_settings (AccountLimit
+    and AccountUsage with their members) and TestLambdaRecursion (Terminate by default; Allow stored and
+    answered; an invalid value is ValidationException on 'recursiveLoop')."""
+    settings = aws.lam.get_account_settings()
+    assert set(settings["AccountLimit"]) == {"CodeSizeUnzipped", "CodeSizeZipped", "ConcurrentExecutions",
+                                             "TotalCodeSize", "UnreservedConcurrentExecutions"}
+    assert set(settings["AccountUsage"]) == {"FunctionCount", "TotalCodeSize"}
+    assert settings["AccountLimit"]["CodeSizeZipped"] == 52428800
+    name, _ = aws.create()
+    assert aws.lam.get_function_recursion_config(FunctionName=name)["RecursiveLoop"] == "Terminate"
+    assert aws.lam.put_function_recursion_config(FunctionName=name, RecursiveLoop="Allow")["RecursiveLoop"] == "Allow"
+    assert aws.lam.get_function_recursion_config(FunctionName=name)["RecursiveLoop"] == "Allow"
+    invalid = error_of(aws.lam.put_function_recursion_config, FunctionName=name, RecursiveLoop="InvalidValue")
+    assert invalid["Error"]["Code"] == "ValidationException"
+    assert invalid["Error"]["Message"].startswith("1 validation error detected: Value 'InvalidValue' at 'recursiveLoop' "
+                                                  "failed to satisfy constraint: Member must satisfy enum value set: [")
