@@ -221,3 +221,116 @@ def test_account_settings_and_the_recursion_config_exist(aws):
     assert invalid["Error"]["Code"] == "ValidationException"
     assert invalid["Error"]["Message"].startswith("1 validation error detected: Value 'InvalidValue' at 'recursiveLoop' "
                                                   "failed to satisfy constraint: Member must satisfy enum value set: [")
+
+
+def test_limits_as_lambda_sets_them(aws):
+    """Item 6. test_lambda.snapshot.json, TestLambdaBaseFeatures::test_lambda_large_response (a 6 MB response
+    is returned) and ::test_lambda_too_large_response (over it: FunctionError Unhandled,
+    Function.ResponseSizeTooLarge "... (6291556 bytes)."); test_lambda_api.snapshot.json,
+    TestLambdaSizeLimits::test_large_environment_variables_fails (over 4 KB: InvalidParameterValueException
+    "... exceeded the 4KB limit. String measured: {...}") and ::test_oversized_zipped_create_lambda
+    (413 RequestEntityTooLargeException "Zipped size must be smaller than 52428800 bytes")."""
+    sized = "def handler(event, context):\n    return 'a' * event['bytes']\n"
+    name, _ = aws.create(Code={"ZipFile": zipped(sized)}, MemorySize=512)
+    six = aws.lam.invoke(FunctionName=name, Payload=json.dumps({"bytes": 6 * 1024 * 1024}))
+    assert "FunctionError" not in six and len(json.load(six["Payload"])) == 6 * 1024 * 1024
+    seven = aws.lam.invoke(FunctionName=name, Payload=json.dumps({"bytes": 7 * 1024 * 1024}))
+    assert seven["FunctionError"] == "Unhandled" and json.load(seven["Payload"]) == {
+        "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+        "errorType": "Function.ResponseSizeTooLarge"}
+    large = error_of(aws.create, Environment={"Variables": {"LARGE_VAR": "x" * 4096}})
+    assert large["Error"]["Code"] == "InvalidParameterValueException"
+    assert large["Error"]["Message"] == ("Lambda was unable to configure your environment variables because the "
+                                         "environment variables you have provided exceeded the 4KB limit. String "
+                                         'measured: {"LARGE_VAR":"' + "x" * 4096 + '"}')
+    oversized = error_of(aws.create, Code={"ZipFile": b"\0" * (52428800 + 1)})
+    assert oversized["Error"] == {"Code": "RequestEntityTooLargeException",
+                                  "Message": "Zipped size must be smaller than 52428800 bytes"}
+    assert oversized["ResponseMetadata"]["HTTPStatusCode"] == 413
+
+
+def test_async_edges_as_recorded(aws):
+    """Item 6. test_lambda.snapshot.json, TestLambdaConcurrency::test_reserved_concurrency (an async invoke
+    of a function with reserved concurrency 0 goes to the on-failure destination: condition
+    ZeroReservedConcurrency, approximateInvokeCount 0, the qualified functionArn);
+    test_lambda_api.snapshot.json, TestLambdaEventInvokeConfig (PutFunctionEventInvokeConfig answers
+    FunctionArn ...:$LATEST); test_lambda_destinations.snapshot.json, TestLambdaDLQ::test_dead_letter_queue
+    (the dead-letter message's ErrorMessage is the exception's message alone)."""
+    sqs = boto3.client("sqs", **aws.options)
+    queue = sqs.create_queue(QueueName=f"rec-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def received() -> dict:
+        for _ in range(40):
+            messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1, MessageAttributeNames=["All"]).get("Messages")
+            if messages:
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=messages[0]["ReceiptHandle"])
+                return messages[0]
+        raise AssertionError("nothing arrived in the queue")
+
+    name, _ = aws.create()
+    config = aws.lam.put_function_event_invoke_config(
+        FunctionName=name, MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    assert config["FunctionArn"] == aws.arn(name) + ":$LATEST"
+    aws.lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    assert aws.lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
+    record = json.loads(received()["Body"])
+    assert record["requestContext"]["condition"] == "ZeroReservedConcurrency"
+    assert record["requestContext"]["approximateInvokeCount"] == 0
+    assert record["requestContext"]["functionArn"] == aws.arn(name) + ":$LATEST"
+    assert "responseContext" not in record and record["requestPayload"] == {}
+
+    failing = "def handler(event, context):\n    raise Exception('Test exception (this is intentional)')\n"
+    dead, _ = aws.create(Code={"ZipFile": zipped(failing)}, DeadLetterConfig={"TargetArn": queue_arn})
+    assert aws.lam.get_function_configuration(FunctionName=dead)["DeadLetterConfig"] == {"TargetArn": queue_arn}
+    aws.lam.put_function_event_invoke_config(FunctionName=dead, MaximumRetryAttempts=0)
+    aws.lam.invoke(FunctionName=dead, InvocationType="Event", Payload=b'{"raise_error": 1}')
+    message = received()
+    assert message["MessageAttributes"]["ErrorMessage"]["StringValue"] == "Test exception (this is intentional)"
+    assert message["MessageAttributes"]["ErrorCode"]["StringValue"] == "200"
+
+
+def test_skip_destination_validation_and_aws_managed_policies(aws):
+    """Item 7. PutBucketNotificationConfiguration with SkipDestinationValidation=True stores the
+    notification without checking the destination's permission
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketNotificationConfiguration.html); without
+    it, S3 refuses a function that has not allowed it (InvalidArgument). AWS's managed policies exist
+    (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaBasicExecutionRole.html)."""
+    name, _ = aws.create()
+    bucket = f"rec-notify-{uuid.uuid4().hex[:8]}"
+    aws.s3.create_bucket(Bucket=bucket)
+    notification = {"LambdaFunctionConfigurations": [{"LambdaFunctionArn": aws.arn(name), "Events": ["s3:ObjectCreated:*"]}]}
+    refused = error_of(aws.s3.put_bucket_notification_configuration, Bucket=bucket, NotificationConfiguration=notification)
+    assert refused["Error"]["Code"] == "InvalidArgument"
+    aws.s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=notification,
+                                                 SkipDestinationValidation=True)
+    stored = aws.s3.get_bucket_notification_configuration(Bucket=bucket)["LambdaFunctionConfigurations"]
+    assert stored[0]["LambdaFunctionArn"] == aws.arn(name)
+    for policy in ("service-role/AWSLambdaBasicExecutionRole", "AWSLambdaExecute"):
+        found = aws.iam.get_policy(PolicyArn=f"arn:aws:iam::aws:policy/{policy}")["Policy"]
+        assert found["PolicyName"] == policy.rsplit("/", 1)[-1]
+
+
+def test_taken_bucket_names_are_the_obvious_ones_and_loopback_is_any_port(aws, emulator_url):
+    """Item 8. Bucket names are global (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html):
+    the tutorial's bare names are long taken on AWS (BucketAlreadyExists), a name of one's own is free, even
+    the first one asked for. A request to the emulator by its loopback name through another port (a proxy,
+    an SSH tunnel) is answered; one addressed to another host name is not."""
+    import urllib.error
+    import urllib.request
+
+    for taken in ("day38-source", "day38-destination"):
+        assert error_of(aws.s3.create_bucket, Bucket=taken)["Error"]["Code"] == "BucketAlreadyExists"
+    own = f"day38-source-{uuid.uuid4().hex[:8]}"
+    assert aws.s3.create_bucket(Bucket=own)["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+    def status(host: str) -> int:
+        request = urllib.request.Request(emulator_url + "/", headers={"Host": host})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert status("localhost:8443") == 200 and status("127.0.0.1:1") == 200
+    assert status("evil.example:" + emulator_url.rsplit(":", 1)[-1]) == 403

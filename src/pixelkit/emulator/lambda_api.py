@@ -49,9 +49,9 @@ IAM_ACTIONS = {"Invoke": "InvokeFunction", "InvokeAsync": "InvokeAsync", "ListVe
 # Operations whose not-found message names the qualified ARN ($LATEST when none is given).
 QUALIFIED_NOT_FOUND = {"Invoke", "GetFunctionEventInvokeConfig", "PutFunctionEventInvokeConfig",
                        "UpdateFunctionEventInvokeConfig", "DeleteFunctionEventInvokeConfig"}
-# The configuration members of the function in moto's answers of these operations.
-CONFIGURATION_ANSWERS = {"CreateFunction", "GetFunction", "GetFunctionConfiguration", "UpdateFunctionConfiguration",
-                         "UpdateFunctionCode", "ListFunctions", "PublishVersion", "ListVersionsByFunction"}
+# Operations whose answer names the function's event invoke config(s) by the qualified ARN.
+EVENT_INVOKE_CONFIG_ANSWERS = {"PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig",
+                               "GetFunctionEventInvokeConfig", "ListFunctionEventInvokeConfigs"}
 # Lambda's name parts, as the model's FunctionName patterns spell them.
 _REGION = r"(?:eusc-)?[a-z]{2}(?:(?:-gov)|(?:-iso(?:[a-z]?)))?-[a-z]+-\d{1}"
 _FUNCTION_NAME = re.compile(
@@ -311,7 +311,7 @@ def check_active(request: LambdaRequest) -> None:
                        "state: Pending")
 
 
-def check_event_invoke_destinations(request: LambdaRequest) -> None:
+def check_function_exists(request: LambdaRequest) -> None:
     request.existing_function()
 
 
@@ -328,9 +328,9 @@ CHECKS = {
     "UpdateFunctionCode": [check_no_update_in_progress, check_package_sizes],
     "PublishLayerVersion": [check_package_sizes],
     "Invoke": [check_active],
-    "PutFunctionEventInvokeConfig": [check_event_invoke_destinations],
-    "GetFunctionRecursionConfig": [lambda request: request.existing_function()],
-    "PutFunctionRecursionConfig": [lambda request: request.existing_function()],
+    "PutFunctionEventInvokeConfig": [check_function_exists],
+    "GetFunctionRecursionConfig": [check_function_exists],
+    "PutFunctionRecursionConfig": [check_function_exists],
 }
 
 
@@ -552,12 +552,26 @@ class LambdaAPI:
             function_configuration.settle(request.function_arn)
         if request.operation == "DeleteFunction" and not request.qualifier:
             function_configuration.deleted(request.function_arn)
+        if request.operation in EVENT_INVOKE_CONFIG_ANSWERS:
+            out = self._qualify_event_invoke_configs(request, out)
         expected = operation.http.get("responseCode", 200)
         if status != expected and 200 <= status < 300:
             status = expected
         if status == 204:
             out = b""
         return status, headers, out
+
+    def _qualify_event_invoke_configs(self, request: LambdaRequest, out: bytes) -> bytes:
+        """An event invoke config names the qualified function: ``...:function:name:$LATEST``."""
+        try:
+            body = json.loads(out)
+        except ValueError:
+            return out
+        qualified = f"{request.function_arn}:{request.qualifier or '$LATEST'}"
+        for config in body.get("FunctionEventInvokeConfigs", [body]):
+            if config.get("FunctionArn") == request.function_arn:
+                config["FunctionArn"] = qualified
+        return json.dumps(body).encode()
 
     def _error(self, request: LambdaRequest, status: int, headers: dict, out: bytes):
         """moto's error, in Lambda's body."""
@@ -572,6 +586,8 @@ class LambdaAPI:
         code = code.split("#")[-1].split(":")[0]
         message = body.get("message") or body.get("Message") or ""
         fields = {k: v for k, v in body.items() if k not in ("__type", "message", "Message", "Type")}
+        if code == "ResourceNotFoundException" and request.operation in QUALIFIED_NOT_FOUND and request.function_name:
+            message = message.replace(f"{request.function_arn} ", f"{request.function_arn}:{request.qualifier or '$LATEST'} ")
         raise LambdaError(code, message, status, **fields)
 
 

@@ -48,6 +48,14 @@ def _check_port_free(port: int) -> None:
             ) from error
 
 
+def _load_iam() -> None:
+    """The default account's IAM, with AWS's managed policies, made before the first request needs it."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import iam_backends
+
+    iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
+
+
 def strict_mode_seconds() -> float:
     from pixelkit.emulator.strict import ROLE_PROPAGATION_SECONDS
 
@@ -59,8 +67,10 @@ class Emulator:
 
     def __init__(self, port: int = DEFAULT_PORT, verbose: bool = False, strict: bool = True,
                  enforce_learner: bool = False, max_environments: int | None = None, cold: bool = False):
-        # Moto reads these when it is imported: keep its IAM small and its account the usual one.
-        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
+        # AWS's managed policies (AWSLambdaBasicExecutionRole, AWSLambdaExecute...) exist, as on AWS. moto
+        # loads them when the account's IAM is first used (about 1.3 s and 40 MB): started below, in the
+        # background, so that no request waits for it.
+        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
@@ -85,6 +95,7 @@ class Emulator:
         import atexit
 
         atexit.register(iam_enforcement.save_usage)
+        threading.Thread(target=_load_iam, daemon=True, name="iam-managed-policies").start()
         self.strict = strict
         self.enforce_learner = enforce_learner
         self._thread: threading.Thread | None = None
