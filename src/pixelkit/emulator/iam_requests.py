@@ -90,9 +90,6 @@ def signing_service(response) -> str:
     return credential[3] if len(credential) > 3 else (response.service_name or "")
 
 
-LAMBDA_ACTIONS = {"Invoke": "InvokeFunction"}
-
-
 def json_body(response) -> dict:
     try:
         return json.loads(response.body or "{}")
@@ -108,30 +105,15 @@ def _param(response, name: str) -> str | None:
 
 
 def normal_action_and_resource(response) -> tuple[str, str, dict]:
-    """The IAM action, the resource ARN and the request's condition keys of a non-S3 request."""
+    """The IAM action, the resource ARN and the request's condition keys of a non-S3 request.
+
+    Lambda's are ``lambda_api``'s, which resolves a function's name in all its forms first."""
     service = signing_service(response)
     operation = response._get_action() or ""
     region, account, partition = response.region, response.current_account, response.partition
     context: dict = {"aws:RequestedRegion": region}
     resource = "*"
-    if service == "lambda":
-        operation = LAMBDA_ACTIONS.get(operation, operation)
-        match = response.uri_match or {}
-        name = match.get("FunctionName") or (json_body(response).get("FunctionName") if operation == "CreateFunction" else None)
-        if match.get("Resource"):
-            resource = unquote(match["Resource"])
-        elif name:
-            name = unquote(name)
-            if name.startswith("arn:"):
-                resource = name
-            elif ":function:" in name:
-                resource = f"arn:{partition}:lambda:{region}:{name}"
-            else:
-                resource = f"arn:{partition}:lambda:{region}:{account}:function:{name}"
-            qualifier = (response.querystring.get("Qualifier") or [None])[0]
-            if qualifier and resource.count(":") == 6:
-                resource += f":{qualifier}"
-    elif service == "logs":
+    if service == "logs":
         body = json_body(response)
         group = body.get("logGroupName") or body.get("logGroupIdentifier")
         if body.get("resourceArn"):
