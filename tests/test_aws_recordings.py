@@ -45,6 +45,9 @@ class Aws:
         except ClientError:
             self.role = self.iam.create_role(RoleName="recordings-role",
                                              AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+            # AWS's managed policy for a function's logs (the emulator loads AWS's managed policies)
+            self.iam.attach_role_policy(RoleName="recordings-role",
+                                        PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
             time.sleep(2.2)  # the emulator, as AWS, refuses a role younger than IAM's propagation
 
     def create(self, wait: bool = True, **options) -> tuple[str, dict]:
@@ -334,3 +337,70 @@ def test_taken_bucket_names_are_the_obvious_ones_and_loopback_is_any_port(aws, e
 
     assert status("localhost:8443") == 200 and status("127.0.0.1:1") == 200
     assert status("evil.example:" + emulator_url.rsplit(":", 1)[-1]) == 403
+
+
+INTROSPECTION = '''
+import os, resource
+def handler(event, context):
+    limits = {name: list(resource.getrlimit(getattr(resource, name))) for name in ("RLIMIT_NOFILE", "RLIMIT_NPROC")}
+    return {"env": dict(os.environ), "arn": context.invoked_function_arn, "limits": limits,
+            "opt": os.listdir("/opt") if os.path.isdir("/opt") else None}
+'''
+WRAPPER = '#!/bin/sh\nexport WRAPPER_VAR=wrapped\nexec "$@"\n'
+
+
+def test_the_runtime_environment_is_lambdas(aws, emulator_url):
+    """Item 5. test_lambda_common.snapshot.json, TestLambdaRuntimesCommon::test_introspection_invoke[python3.13]
+    (PATH, LD_LIBRARY_PATH, LC_CTYPE, SHLVL 0, the X-Ray variables; invoked_function_arn keeps the qualifier
+    the caller gave) and ::test_runtime_wrapper_invoke (AWS_LAMBDA_EXEC_WRAPPER runs before the runtime);
+    test_lambda.snapshot.json, TestLambdaBehavior::test_runtime_ulimits (NOFILE 1024, NPROC 742) and the log
+    events of TestLambdaBaseFeatures (INIT_START names the runtime version and its ARN, the one
+    RuntimeVersionConfig names; each event ends with a newline). /opt exists, empty, without layers
+    (https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html). Each environment has keys of its own."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", INTROSPECTION)
+        wrapper = zipfile.ZipInfo("environment_wrapper")
+        wrapper.external_attr = 0o100755 << 16
+        archive.writestr(wrapper, WRAPPER)
+    name, created = aws.create(Code={"ZipFile": buffer.getvalue()},
+                               Environment={"Variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/var/task/environment_wrapper"}})
+    response = aws.lam.invoke(FunctionName=name)
+    result = json.load(response["Payload"])
+    assert "FunctionError" not in response, result
+    env = result["env"]
+    assert env["WRAPPER_VAR"] == "wrapped"
+    task_root = env["LAMBDA_TASK_ROOT"]  # /var/task, or the real folder without a sandbox
+    assert env["PATH"].startswith("/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:") and env["PATH"].endswith("/bin")
+    assert env["LD_LIBRARY_PATH"].startswith("/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:"
+                                             f"{task_root}:{task_root}/lib:")
+    assert {k: env[k] for k in ("SHLVL", "LC_CTYPE", "AWS_XRAY_CONTEXT_MISSING", "AWS_XRAY_DAEMON_ADDRESS",
+                                "_AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_PORT")} == {
+        "SHLVL": "0", "LC_CTYPE": "C.UTF-8", "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "AWS_XRAY_DAEMON_ADDRESS": "169.254.100.1:2000", "_AWS_XRAY_DAEMON_ADDRESS": "169.254.100.1",
+        "_AWS_XRAY_DAEMON_PORT": "2000"}
+    assert result["limits"] == {"RLIMIT_NOFILE": [1024, 1024], "RLIMIT_NPROC": [742, 742]}
+    if task_root == "/var/task":  # in the sandbox (without, the function sees this computer's /opt: README)
+        assert result["opt"] == []
+    assert result["arn"] == aws.arn(name)
+    qualified = json.load(aws.lam.invoke(FunctionName=name, Qualifier="$LATEST")["Payload"])
+    assert qualified["arn"] == aws.arn(name) + ":$LATEST"
+
+    logs = boto3.client("logs", **aws.options)
+    group = f"/aws/lambda/{name}"
+    messages = [event["message"] for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]
+                for event in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])["events"]]
+    assert messages and all(message.endswith("\n") for message in messages)
+    arn = created["RuntimeVersionConfig"]["RuntimeVersionArn"]
+    init = [m for m in messages if m.startswith("INIT_START")]
+    assert init and init[0].startswith("INIT_START Runtime Version: python:3.13.v") and init[0].endswith(
+        f"\tRuntime Version ARN: {arn}\n")
+
+    # a second environment (a concurrent invocation) gets keys of its own
+    import concurrent.futures
+
+    slow, _ = aws.create(Code={"ZipFile": zipped(
+        "import os, time\ndef handler(e, c):\n    time.sleep(1)\n    return os.environ['AWS_ACCESS_KEY_ID']\n")})
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        keys = list(pool.map(lambda _: json.load(aws.lam.invoke(FunctionName=slow)["Payload"]), range(2)))
+    assert len(set(keys)) == 2

@@ -78,7 +78,8 @@ class LocalLambdaExecutor:
 
     # The Invoke API --------------------------------------------------------------------------
 
-    def invoke(self, function, body, request_headers, response_headers, request_id: str | None = None) -> bytes:
+    def invoke(self, function, body, request_headers, response_headers, request_id: str | None = None,
+               qualifier: str | None = None) -> bytes:
         """Invoke (``lambda_api`` has checked the request): the function's answer, or 202/204's empty body.
 
         ``request_id`` is the request's ``x-amzn-RequestId``, which becomes the invocation's ``aws_request_id``.
@@ -99,7 +100,8 @@ class LocalLambdaExecutor:
             return b""
         try:
             outcome = self.run(function, payload, request_id or str(uuid.uuid4()),
-                               s3_events.new_trace(function.function_arn)[0])
+                               s3_events.new_trace(function.function_arn)[0],
+                               f"{function.function_arn}:{qualifier}" if qualifier else None)
         except Throttled:
             raise _rest_error("TooManyRequestsException", "Rate Exceeded.", 429,
                               Reason="ReservedFunctionConcurrentInvocationLimitExceeded", Type="User") from None
@@ -113,11 +115,16 @@ class LocalLambdaExecutor:
 
     # Running: environments, concurrency ------------------------------------------------------
 
-    def run(self, function, payload: bytes, request_id: str, trace_id: str | None) -> Outcome:
-        """One invocation in an environment of the function; ``Throttled`` past its reserved concurrency."""
+    def run(self, function, payload: bytes, request_id: str, trace_id: str | None,
+            invoked_arn: str | None = None) -> Outcome:
+        """One invocation in an environment of the function; ``Throttled`` past its reserved concurrency.
+
+        ``invoked_arn``: the ARN the caller named (qualified if it gave a qualifier), as the context's
+        ``invoked_function_arn`` shows it."""
         environment = self._acquire(function)
         try:
-            return environment.invoke(request_id, payload, trace_id or s3_events.new_trace(function.function_arn)[0])
+            return environment.invoke(request_id, payload, trace_id or s3_events.new_trace(function.function_arn)[0],
+                                      invoked_arn)
         finally:
             self._release(environment)
 
@@ -235,7 +242,9 @@ class LocalLambdaExecutor:
             if stream not in backend.groups[group].streams:
                 backend.create_log_stream(group, stream)
             now = int(time.time() * 1000)
-            backend.put_log_events(group, stream, [{"timestamp": now, "message": line} for line in lines])
+            # CloudWatch keeps each event as Lambda sends it: ending with its newline
+            backend.put_log_events(group, stream, [{"timestamp": now, "message": line if line.endswith("\n") else line + "\n"}
+                                                   for line in lines])
         except Exception as error:
             logger.warning("lambda %s: could not write its log: %s", config.function_name, error)
 
@@ -244,10 +253,12 @@ class LocalLambdaExecutor:
         self.write_logs(FunctionConfig.of(function), stream, lines)
 
     def layers_dir(self, function) -> Path | None:
-        """The function's layers unpacked (what it sees at /opt), or None when it has none."""
+        """The function's layers unpacked (what it sees at /opt), an empty folder when it has none."""
         arns = [layer["Arn"] for layer in function.layers or []]
-        if not arns:
-            return None
+        if not arns:  # /opt exists on Lambda without layers too: empty, and not the function's to write
+            empty = self.scratch_root / "opt-without-layers"
+            empty.mkdir(mode=0o555, exist_ok=True)
+            return empty
         return self.code_store.unpack_layers(arns, [layer.code_bytes for layer in _layer_versions(function)])
 
     def find_function(self, arn: str, account_id: str, region: str):

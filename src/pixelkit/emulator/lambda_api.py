@@ -381,7 +381,8 @@ def answer_invoke(request: LambdaRequest) -> tuple[int, dict, bytes]:
                if name.startswith("HTTP_")}
     kind = headers.get("x-amz-invocation-type", "RequestResponse")
     response_headers: dict[str, str] = {}
-    body = settings["executor"].invoke(function, payload, headers, response_headers, request.request_id)
+    body = settings["executor"].invoke(function, payload, headers, response_headers, request.request_id,
+                                       request.qualifier)
     if kind == "Event":
         return 202, response_headers, b""
     if kind == "DryRun":
