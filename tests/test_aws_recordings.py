@@ -50,8 +50,30 @@ class Aws:
                                         PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
             time.sleep(2.2)  # the emulator, as AWS, refuses a role younger than IAM's propagation
 
+        self.functions: list[str] = []
+        self.buckets: list[str] = []
+
+    def bucket(self, name: str | None = None) -> str:
+        name = name or f"rec-{uuid.uuid4().hex[:8]}"
+        self.s3.create_bucket(Bucket=name)
+        self.buckets.append(name)
+        return name
+
+    def cleanup(self) -> None:
+        """The session's emulator is shared: leave nothing of these tests in it."""
+        for name in self.functions:
+            try:
+                self.lam.delete_function(FunctionName=name)
+            except ClientError:
+                pass
+        for bucket in self.buckets:
+            for version in self.s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+                self.s3.delete_object(Bucket=bucket, Key=version["Key"])
+            self.s3.delete_bucket(Bucket=bucket)
+
     def create(self, wait: bool = True, **options) -> tuple[str, dict]:
         name = options.pop("FunctionName", f"rec-{uuid.uuid4().hex[:8]}")
+        self.functions.append(name.rsplit(":", 1)[-1])
         params = dict(FunctionName=name, Runtime="python3.13", Role=self.role, Handler="app.handler",
                       Code={"ZipFile": zipped()})
         params.update(options)
@@ -66,7 +88,9 @@ class Aws:
 
 @pytest.fixture(scope="module")
 def aws(emulator_url):
-    return Aws(emulator_url)
+    lab = Aws(emulator_url)
+    yield lab
+    lab.cleanup()
 
 
 def error_of(call, *args, **kwargs) -> dict:
@@ -197,8 +221,7 @@ def test_error_bodies_status_codes_and_request_ids_are_lambdas(aws):
     assert bad["Error"]["Code"] == "InvalidRequestContentException" and bad["Type"] == "User"
     assert bad["Error"]["Message"].startswith("Could not parse request body into json: Could not parse payload into "
                                               "json: Invalid UTF-8 start byte 0x87")
-    aws.s3.create_bucket(Bucket=f"rec-code-{uuid.uuid4().hex[:8]}")
-    bucket = aws.s3.list_buckets()["Buckets"][-1]["Name"]
+    bucket = aws.bucket()
     no_key = error_of(aws.create, Code={"S3Bucket": bucket, "S3Key": "non/existent.zip"})
     assert no_key["Error"] == {"Code": "InvalidParameterValueException", "Message": (
         "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.")}
@@ -300,8 +323,7 @@ def test_skip_destination_validation_and_aws_managed_policies(aws):
     it, S3 refuses a function that has not allowed it (InvalidArgument). AWS's managed policies exist
     (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaBasicExecutionRole.html)."""
     name, _ = aws.create()
-    bucket = f"rec-notify-{uuid.uuid4().hex[:8]}"
-    aws.s3.create_bucket(Bucket=bucket)
+    bucket = aws.bucket()
     notification = {"LambdaFunctionConfigurations": [{"LambdaFunctionArn": aws.arn(name), "Events": ["s3:ObjectCreated:*"]}]}
     refused = error_of(aws.s3.put_bucket_notification_configuration, Bucket=bucket, NotificationConfiguration=notification)
     assert refused["Error"]["Code"] == "InvalidArgument"
@@ -324,8 +346,7 @@ def test_taken_bucket_names_are_the_obvious_ones_and_loopback_is_any_port(aws, e
 
     for taken in ("day38-source", "day38-destination"):
         assert error_of(aws.s3.create_bucket, Bucket=taken)["Error"]["Code"] == "BucketAlreadyExists"
-    own = f"day38-source-{uuid.uuid4().hex[:8]}"
-    assert aws.s3.create_bucket(Bucket=own)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    aws.bucket(f"recordings-source-{uuid.uuid4().hex[:8]}")  # free, though it may be the first name asked for
 
     def status(host: str) -> int:
         request = urllib.request.Request(emulator_url + "/", headers={"Host": host})

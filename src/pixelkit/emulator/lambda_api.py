@@ -45,7 +45,7 @@ FUNCTION_NAME_LIMIT = 64
 RESPONSE_LIMIT = 6291556  # what Lambda's Function.ResponseSizeTooLarge names (6 MB and a margin)
 ACCOUNT_CONCURRENCY = 1000  # the default quota of a new account; the emulator runs fewer at once
 # The Lambda operations whose IAM action has another name.
-IAM_ACTIONS = {"Invoke": "InvokeFunction", "InvokeAsync": "InvokeAsync", "ListVersionsByFunction": "ListVersionsByFunction"}
+IAM_ACTIONS = {"Invoke": "InvokeFunction"}
 # Operations whose not-found message names the qualified ARN ($LATEST when none is given).
 QUALIFIED_NOT_FOUND = {"Invoke", "GetFunctionEventInvokeConfig", "PutFunctionEventInvokeConfig",
                        "UpdateFunctionEventInvokeConfig", "DeleteFunctionEventInvokeConfig"}

@@ -1,7 +1,9 @@
 """``make emulator``: an AWS-compatible endpoint on http://127.0.0.1:4566 that really runs functions.
 
 It is moto's server (S3, IAM, STS, Lambda, CloudWatch Logs and the rest), bound
-to loopback only, with ``LocalLambdaExecutor`` in place of moto's Docker runner.
+to loopback only, with Lambda's API read per operation first (``lambda_api``), every change to
+moto installed in one place (``moto_changes``), and ``LocalLambdaExecutor`` in place of moto's
+Docker runner.
 boto3, the kit's scripts and notebooks, and the AWS CLI reach it through
 ``AWS_ENDPOINT_URL``. Everything lives in memory: stopping it forgets it all.
 """
@@ -56,12 +58,6 @@ def _load_iam() -> None:
     iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
 
 
-def strict_mode_seconds() -> float:
-    from pixelkit.emulator.strict import ROLE_PROPAGATION_SECONDS
-
-    return ROLE_PROPAGATION_SECONDS
-
-
 class Emulator:
     """The server and its executor; ``port=0`` picks a free port (the tests use that)."""
 
@@ -78,6 +74,7 @@ class Emulator:
         from pixelkit.emulator.executor import LocalLambdaExecutor
         from pixelkit.emulator.http_guard import LoopbackOnly
         from pixelkit.emulator.lambda_api import LambdaAPI
+        from pixelkit.emulator.strict import ROLE_PROPAGATION_SECONDS
 
         logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
         # The layers a request passes, outermost first: only this computer's programs; the emulator's
@@ -91,7 +88,7 @@ class Emulator:
         self.executor = LocalLambdaExecutor(self.url, max_environments=max_environments, cold=cold)
         moto_changes.install(self.executor, strict_mode=strict, enforce_learner=enforce_learner,
                              role_propagation_seconds=float(os.environ.get("WORKSHOP_EMULATOR_ROLE_PROPAGATION",
-                                                                           strict_mode_seconds())))
+                                                                           ROLE_PROPAGATION_SECONDS)))
         import atexit
 
         atexit.register(iam_enforcement.save_usage)
