@@ -50,6 +50,18 @@ def _check_port_free(port: int) -> None:
             ) from error
 
 
+def _quiet_about_departed_clients(handle_error):
+    """A client that closes its connection without reading all of an answer (a boto3 Invoke whose Payload
+    it never read) resets it: nothing went wrong here, so no traceback on the learner's console."""
+
+    def handle(request, client_address):
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        handle_error(request, client_address)
+
+    return handle
+
+
 def _load_iam() -> None:
     """The default account's IAM, with AWS's managed policies, made before the first request needs it."""
     from moto.core import DEFAULT_ACCOUNT_ID
@@ -84,6 +96,7 @@ class Emulator:
         _check_port_free(port)  # werkzeug would print its own message and exit
         self._server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
         self.port = self._server.server_address[1]
+        self._server.handle_error = _quiet_about_departed_clients(self._server.handle_error)
         self.url = f"http://{HOST}:{self.port}"
         self.executor = LocalLambdaExecutor(self.url, max_environments=max_environments, cold=cold)
         moto_changes.install(self.executor, strict_mode=strict, enforce_learner=enforce_learner,
