@@ -29,7 +29,7 @@ import time
 import uuid
 from pathlib import Path
 
-from pixelkit.emulator import deployment_packages, runtimes, s3_events
+from pixelkit.emulator import deployment_packages, s3_events
 from pixelkit.emulator.async_invocations import AsyncEvent, AsyncInvocations
 from pixelkit.emulator.environments import ExecutionEnvironment, FunctionConfig, Outcome
 from pixelkit.emulator.identity import role_credentials

@@ -213,7 +213,7 @@ def s3_checks(response, bucket_name: str | None, key_name: str | None) -> list[t
         from xml.sax.saxutils import unescape
 
         keys = [unescape(k) for k in re.findall(r"<Key>(.*?)</Key>", body, re.DOTALL)]
-        checks += [(f"s3:DeleteObject", f"arn:{partition}:s3:::{bucket_name}/{key}", context) for key in keys]
+        checks += [("s3:DeleteObject", f"arn:{partition}:s3:::{bucket_name}/{key}", context) for key in keys]
     else:
         checks.append((f"s3:{action}", resource, context))
     copy_source = response.headers.get("x-amz-copy-source")

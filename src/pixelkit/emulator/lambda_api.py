@@ -132,8 +132,8 @@ class LambdaRequest:
         return function
 
 
-# Settings of the emulator these checks read (``moto_changes.install`` sets them).
-settings = {"strict": True, "role_propagation_seconds": 2.0, "executor": None}
+# The Lambda service that runs invocations (``moto_changes.install`` sets it).
+settings = {"executor": None}
 
 
 # Checks shared by operations -------------------------------------------------------------------
@@ -281,7 +281,7 @@ def check_role_age(request: LambdaRequest) -> None:
     from pixelkit.emulator import strict
 
     role = _role(request)
-    if settings["strict"] and role is not None and strict.role_is_new(role, settings["role_propagation_seconds"]):
+    if strict.settings["strict"] and role is not None and strict.role_is_new(role, strict.settings["role_propagation_seconds"]):
         raise LambdaError("InvalidParameterValueException", iam_enforcement.ROLE_CANNOT_BE_ASSUMED)
 
 

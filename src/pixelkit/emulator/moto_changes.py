@@ -36,9 +36,8 @@ def install(executor, strict_mode: bool = True, enforce_learner: bool = False,
             role_propagation_seconds: float = strict.ROLE_PROPAGATION_SECONDS) -> None:
     """Make moto the emulator's (once) and set what the changes read (every time)."""
     iam_requests.settings["enforce_learner"] = enforce_learner
-    strict.settings["strict"] = strict_mode
-    lambda_api.settings.update(strict=strict_mode, role_propagation_seconds=role_propagation_seconds,
-                               executor=executor)
+    strict.settings.update(strict=strict_mode, role_propagation_seconds=role_propagation_seconds)
+    lambda_api.settings["executor"] = executor
     with _lock:
         if _installed.is_set():
             return

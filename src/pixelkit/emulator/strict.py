@@ -42,7 +42,7 @@ TAKEN_NAMES = frozenset({
     "lambda", "input", "output", "thumbnails",
 })
 
-settings = {"strict": True}
+settings = {"strict": True, "role_propagation_seconds": ROLE_PROPAGATION_SECONDS}
 _taken_lock = threading.Lock()
 
 
