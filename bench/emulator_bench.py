@@ -68,10 +68,10 @@ def _wait_outputs(s3, bucket: str, keys: list[str], timeout: float = 1200) -> fl
 
 
 def run(mode: str, repeat: int, uploads: int, work: Path) -> dict:
-    from pixelkit import steps
+    from pixelkit.tutorial import steps
     from pixelkit.emulator.server import EmulatorProcess
-    from pixelkit.paths import sample_images
-    from pixelkit.workshop import open_workshop
+    from pixelkit.context.paths import sample_images
+    from pixelkit.context.workshop import open_workshop
 
     os.environ["WORKSHOP_DIR"] = str(work / mode / ".workshop")
     process = EmulatorProcess(port=0, log_path=work / f"emulator-{mode}.log",

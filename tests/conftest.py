@@ -45,7 +45,7 @@ def moto_workshop(monkeypatch, package_build_dir):
     """A Workshop on moto in this process (``mock_aws``), target 'aws' so no emulator is needed."""
     from moto import mock_aws
 
-    from pixelkit.workshop import open_workshop
+    from pixelkit.context.workshop import open_workshop
 
     monkeypatch.setenv("WORKSHOP_BUILD_DIR", str(package_build_dir))
     with mock_aws():
@@ -67,7 +67,7 @@ def emulator_url(tmp_path_factory):
 @pytest.fixture
 def emulator_workshop(emulator_url, monkeypatch, package_build_dir):
     """A Workshop pointed at the live emulator, through the same target switch a learner uses."""
-    from pixelkit.workshop import open_workshop
+    from pixelkit.context.workshop import open_workshop
 
     monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", emulator_url)
     monkeypatch.setenv("WORKSHOP_BUILD_DIR", str(package_build_dir))

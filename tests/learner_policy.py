@@ -16,7 +16,7 @@ import json
 
 import boto3
 
-from pixelkit.paths import KIT_ROOT
+from pixelkit.context.paths import KIT_ROOT
 from strict_aws import _error
 
 LEARNER_POLICY = KIT_ROOT / "policies" / "learner-policy.json"
@@ -85,7 +85,7 @@ class LearnerPolicy:
 
     def on_every_workshop(self, monkeypatch) -> None:
         """Enforce the policy on every Workshop ``open_workshop`` opens from now on (the CLI's too)."""
-        from pixelkit import target, workshop
+        from pixelkit.context import target, workshop
 
         monkeypatch.setattr(workshop, "new_session", lambda chosen: self.attach(target.new_session(chosen)))
 

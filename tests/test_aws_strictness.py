@@ -9,10 +9,10 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from pixelkit import steps
+from pixelkit.tutorial import steps
 from pixelkit.aws import functions, s3
-from pixelkit.state import load_state, state_path
-from pixelkit.workshop import open_workshop
+from pixelkit.context.state import load_state, state_path
+from pixelkit.context.workshop import open_workshop
 from helpers import NOTHING
 from strict_aws import UNVALIDATED_DESTINATION, Interrupt, StrictAws
 
@@ -30,8 +30,8 @@ def slept(monkeypatch):
 def suffixes(monkeypatch):
     """Predictable run suffixes, so that a test can say which bucket name is taken."""
     counter = itertools.count(1)
-    monkeypatch.setattr("pixelkit.state.new_suffix", lambda: f"{next(counter):08x}")
-    monkeypatch.setattr("pixelkit.steps.new_suffix", lambda: f"{next(counter):08x}")
+    monkeypatch.setattr("pixelkit.context.state.new_suffix", lambda: f"{next(counter):08x}")
+    monkeypatch.setattr("pixelkit.tutorial.steps.step1_create_buckets.new_suffix", lambda: f"{next(counter):08x}")
 
 
 @pytest.fixture
@@ -89,8 +89,9 @@ def test_the_strict_layer_refuses_a_trigger_without_the_permission(moto_workshop
     function_arn = steps.deploy_function(moto_workshop)["function_arn"]
     state = moto_workshop.state
     with pytest.raises(ClientError, match=UNVALIDATED_DESTINATION):
-        s3.put_lambda_trigger(moto_workshop.client("s3"), state.source_bucket, steps.TRIGGER_ID,
-                              function_arn, steps.TRIGGER_EVENTS)
+        moto_workshop.client("s3").put_bucket_notification_configuration(
+            Bucket=state.source_bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [
+                {"Id": steps.TRIGGER_ID, "LambdaFunctionArn": function_arn, "Events": steps.TRIGGER_EVENTS}]})
     assert ("s3.PutBucketNotificationConfiguration", "InvalidArgument") in strict.refused
 
 
@@ -144,11 +145,23 @@ def test_us_east_1_gets_no_location_constraint(moto_workshop, slept):
 def test_a_bucket_name_someone_else_owns_gets_a_new_suffix_and_says_so(moto_workshop, suffixes, slept, kit_log):
     strict = StrictAws.on(moto_workshop, taken={"day38-source-00000001"})
     result = steps.create_buckets(moto_workshop)
-    assert result["source_bucket"] == "day38-source-00000002"
-    assert result["destination_bucket"] == "day38-destination-00000001"
-    assert "day38-source-00000001 belongs to someone else (names are global); using day38-source-00000002" in kit_log.text
-    assert load_state().source_bucket == "day38-source-00000002"
+    # both buckets share the new suffix, as the notebooks' `<suffix>` says
+    assert result == {"source_bucket": "day38-source-00000002", "destination_bucket": "day38-destination-00000002"}
+    assert ("day38-source-00000001 belongs to someone else (names are global); using day38-source-00000002 and "
+            "day38-destination-00000002") in kit_log.text
+    assert load_state().source_bucket == "day38-source-00000002" and load_state().suffix == "00000002"
     assert "s3.PutPublicAccessBlock" in strict.calls  # on our bucket only
+    steps.cleanup(moto_workshop)
+    assert steps.inventory(moto_workshop) == NOTHING
+
+
+def test_a_taken_destination_name_renames_both_buckets(moto_workshop, suffixes, slept, kit_log):
+    """BucketAlreadyExists on either name: one new suffix for both, and the source made a moment ago goes."""
+    StrictAws.on(moto_workshop, taken={"day38-destination-00000001"})
+    result = steps.create_buckets(moto_workshop)
+    assert result == {"source_bucket": "day38-source-00000002", "destination_bucket": "day38-destination-00000002"}
+    assert not s3.bucket_exists(moto_workshop.client("s3"), "day38-source-00000001")
+    assert "using day38-source-00000002 and day38-destination-00000002" in kit_log.text
     steps.cleanup(moto_workshop)
     assert steps.inventory(moto_workshop) == NOTHING
 
@@ -182,7 +195,7 @@ def test_a_bucket_we_already_own_is_reused(eu_workshop, suffixes, monkeypatch, k
 
 
 def test_too_many_taken_names_end_with_one_clear_message(moto_workshop, monkeypatch):
-    from pixelkit.errors import WorkshopError
+    from pixelkit.context.errors import WorkshopError
 
     monkeypatch.setattr(s3, "bucket_exists", lambda client, bucket: (_ for _ in ()).throw(s3.BucketNameTaken(bucket)))
     with pytest.raises(WorkshopError, match="5 bucket names in a row belong to someone else"):
@@ -252,7 +265,8 @@ def test_students_get_their_own_names_tags_and_state(moto_workshop, slept):
 
 
 def test_a_students_cleanup_check_passes_while_a_classmate_still_has_resources(moto_workshop, slept, capsys):
-    from pixelkit import checks, cli
+    from pixelkit.tutorial import checks
+    from pixelkit.commands import cli
 
     alice = open_workshop("aws", student="alice")
     bob = open_workshop("aws", student="bob")
@@ -270,7 +284,7 @@ def test_a_students_cleanup_check_passes_while_a_classmate_still_has_resources(m
     # Bob's run and alice-b's are untouched, and their own check says so
     assert steps.inventory(bob)["functions"] == ["day38-bob-image_pixelator"]
     assert steps.inventory(alice_b)["functions"] == ["day38-alice-b-image_pixelator"]
-    from pixelkit.errors import WorkshopError
+    from pixelkit.context.errors import WorkshopError
 
     with pytest.raises(WorkshopError, match="still there: buckets: day38-bob-"):
         checks.check_step(bob, 6)
@@ -280,7 +294,7 @@ def test_a_students_cleanup_check_passes_while_a_classmate_still_has_resources(m
 
 
 def test_a_student_name_that_cannot_be_in_a_bucket_name_is_refused(moto_workshop):
-    from pixelkit.errors import WorkshopError
+    from pixelkit.context.errors import WorkshopError
 
     with pytest.raises(WorkshopError, match="lowercase letters"):
         open_workshop("aws", student="Alice Smith")
@@ -297,7 +311,7 @@ def test_the_student_comes_from_the_environment(moto_workshop, monkeypatch):
 
 
 def test_a_trigger_on_the_destination_bucket_is_refused(moto_workshop, slept):
-    from pixelkit.errors import WorkshopError
+    from pixelkit.context.errors import WorkshopError
 
     function_arn = steps.setup(moto_workshop)["function_arn"]
     state = moto_workshop.state

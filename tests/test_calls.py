@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pixelkit import calls, cli, steps
-from pixelkit.calls import Call
+from pixelkit.context import calls
+from pixelkit.commands import cli
+from pixelkit.tutorial import steps
+from pixelkit.context.calls import Call
 
 
 def test_step_1_records_its_calls_in_order_with_this_runs_values(moto_workshop):

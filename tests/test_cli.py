@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pixelkit.cli import main
+from pixelkit.commands.cli import main
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
@@ -32,7 +32,7 @@ def test_cleanup_with_nothing_set_up_is_fine(emulator_url, monkeypatch, capsys):
 
 
 def test_every_script_runs_and_shows_its_help():
-    scripts = sorted(SCRIPTS.glob("*.py"))
+    scripts = sorted(p for p in SCRIPTS.glob("*.py") if p.name != "__init__.py")  # __init__: the package's index
     assert len(scripts) >= 7
     for script in scripts:
         result = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True)
@@ -41,7 +41,7 @@ def test_every_script_runs_and_shows_its_help():
 
 
 def test_switching_from_local_to_aws_forgets_the_emulator(monkeypatch):
-    from pixelkit.target import use_target
+    from pixelkit.context.target import use_target
 
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     local = use_target("local")
@@ -54,7 +54,7 @@ def test_switching_from_local_to_aws_forgets_the_emulator(monkeypatch):
 def test_the_emulator_command_passes_its_options_through(tmp_path):
     import time
 
-    from pixelkit.target import emulator_is_listening
+    from pixelkit.context.target import emulator_is_listening
 
     ready = tmp_path / "ready"
     process = subprocess.Popen(
@@ -73,7 +73,7 @@ def test_the_emulator_command_passes_its_options_through(tmp_path):
 
 
 def test_upload_reports_each_picture_and_goes_on_after_a_bad_one(emulator_url, monkeypatch, capsys, tmp_path):
-    from pixelkit.paths import sample_images
+    from pixelkit.context.paths import sample_images
 
     monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", emulator_url)
     assert main(["setup"]) == 0
@@ -108,9 +108,9 @@ def test_status_shows_the_trigger_and_the_permission(emulator_url, monkeypatch, 
     assert "s3:ObjectCreated:* -> day38-image_pixelator" in out
     assert "permission for s3://day38-source-" in out and "to invoke day38-image_pixelator: yes" in out
     # and says so when they are gone
-    from pixelkit import steps
+    from pixelkit.tutorial import steps
     from pixelkit.aws import functions, s3
-    from pixelkit.workshop import open_workshop
+    from pixelkit.context.workshop import open_workshop
 
     ws = open_workshop("local")
     s3.remove_lambda_trigger(ws.client("s3"), ws.state.source_bucket, steps.TRIGGER_ID)
@@ -119,3 +119,19 @@ def test_status_shows_the_trigger_and_the_permission(emulator_url, monkeypatch, 
     out = capsys.readouterr().out
     assert f"trigger on s3://{ws.state.source_bucket}: -" in out and "to invoke day38-image_pixelator: -" in out
     assert main(["cleanup"]) == 0
+
+
+def test_a_step_script_run_as_a_program_makes_its_calls_and_shows_them(emulator_url, tmp_path):
+    """`python scripts/step1_create_buckets.py`: the file a learner reads is the code that runs, calls echoed."""
+    env = {**os.environ, "WORKSHOP_ENDPOINT_URL": emulator_url, "WORKSHOP_DIR": str(tmp_path / ".workshop")}
+    made = subprocess.run([sys.executable, str(SCRIPTS / "step1_create_buckets.py")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "AWS s3.create_bucket(Bucket='day38-source-" in made.stdout and "$ aws s3api create-bucket" in made.stdout
+    again = subprocess.run([sys.executable, str(SCRIPTS / "step1_create_buckets.py")], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "already there, kept: bucket day38-source-" in again.stdout
+    assert "AWS s3.create_bucket(" not in again.stdout  # safe to run twice: nothing made the second time
+    gone = subprocess.run([sys.executable, str(SCRIPTS / "step6_cleanup.py")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert gone.returncode == 0 and "AWS s3.delete_bucket(Bucket='day38-source-" in gone.stdout, gone.stdout + gone.stderr

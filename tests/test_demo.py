@@ -6,10 +6,10 @@ import pytest
 from PIL import Image
 
 from helpers import free_port
-from pixelkit.demo import run_demo
-from pixelkit.errors import WorkshopError
-from pixelkit.paths import sample_images
-from pixelkit.target import emulator_is_listening
+from pixelkit.commands.demo import run_demo
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.paths import sample_images
+from pixelkit.context.target import emulator_is_listening
 
 pytestmark = pytest.mark.emulator
 
@@ -33,7 +33,7 @@ def test_demo_leaves_five_pictures_per_sample_and_a_contact_sheet(tmp_path, monk
 
 
 def test_demo_will_not_take_down_a_learners_run(emulator_workshop, tmp_path):
-    from pixelkit import steps
+    from pixelkit.tutorial import steps
 
     steps.create_buckets(emulator_workshop)
     with pytest.raises(WorkshopError, match="make cleanup"):

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pixelkit import pipeline, steps
-from pixelkit.errors import WorkshopError
-from pixelkit.paths import sample_images
+from pixelkit.tutorial import pipeline, steps
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.paths import sample_images
 from pixelkit.aws import s3 as s3_wrapper
 from pixelkit.emulator import runtimes
 
@@ -111,7 +111,7 @@ def test_outputs_of_an_earlier_upload_are_not_taken_for_new_ones(emulator_worksh
 def test_without_the_runtimes_python_the_pipeline_runs_on_the_closest_and_says_so(tmp_path, monkeypatch, package_build_dir):
     """A machine without Python 3.13: the closest Python runs the function, and its log says so once."""
     from pixelkit.emulator.server import EmulatorProcess
-    from pixelkit.workshop import open_workshop
+    from pixelkit.context.workshop import open_workshop
 
     here = [i for i in runtimes.interpreters() if i.version != (3, 13)]
     if not here:

@@ -16,10 +16,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from helpers import free_port
-from pixelkit import cli, pipeline, steps
+from pixelkit.commands import cli
+from pixelkit.tutorial import pipeline, steps
 from pixelkit.aws import functions
-from pixelkit.paths import sample_images
-from pixelkit.policies import render_policy, trust_policy
+from pixelkit.context.paths import sample_images
+from pixelkit.tutorial.policies import render_policy, trust_policy
 
 pytestmark = pytest.mark.emulator
 
@@ -189,7 +190,7 @@ def test_an_s3_event_without_the_functions_permission_does_not_run_it(emulator_w
 
 
 def test_policy_used_after_a_demo_prints_exactly_what_the_function_needed(tmp_path, monkeypatch, package_build_dir, capsys):
-    from pixelkit.demo import run_demo
+    from pixelkit.commands.demo import run_demo
 
     monkeypatch.setenv("WORKSHOP_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("WORKSHOP_BUILD_DIR", str(package_build_dir))

@@ -11,10 +11,12 @@ from botocore.exceptions import ClientError
 
 from helpers import NOTHING
 from learner_policy import LearnerPolicy, allows, load_statements
-from pixelkit import checks, cli, notebook, pipeline, steps
+from pixelkit.tutorial import checks, pipeline, steps
+from pixelkit.commands import cli
+from pixelkit.teaching import notebook
 from pixelkit.aws import functions
-from pixelkit.paths import sample_images
-from pixelkit.workshop import open_workshop
+from pixelkit.context.paths import sample_images
+from pixelkit.context.workshop import open_workshop
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from pixelkit import package as packaging
+from pixelkit.tutorial import package as packaging
 
 # ELF e_machine values: what CPU a native library was built for.
 ELF_MACHINE = {"x86_64": 0x3E, "arm64": 0xB7}
@@ -66,7 +66,7 @@ def test_arm64_gets_aarch64_wheels(tmp_path, monkeypatch):
 
 
 def test_an_unknown_architecture_is_refused(tmp_path, monkeypatch):
-    from pixelkit.errors import WorkshopError
+    from pixelkit.context.errors import WorkshopError
 
     with pytest.raises(WorkshopError, match="x86_64 or arm64"):
         build_into(tmp_path, monkeypatch, "riscv")
@@ -103,7 +103,7 @@ def test_a_build_in_a_fresh_folder_installs_the_kept_wheels_without_the_network(
 
 
 def test_an_empty_cache_without_the_network_says_to_connect_once(tmp_path, monkeypatch):
-    from pixelkit.errors import WorkshopError
+    from pixelkit.context.errors import WorkshopError
 
     monkeypatch.setenv("WORKSHOP_WHEEL_CACHE", str(tmp_path / "empty-cache"))
     offline_pip(monkeypatch)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PIL import Image
 
-from pixelkit import pictures
-from pixelkit.paths import sample_images
+from pixelkit.teaching import pictures
+from pixelkit.context.paths import sample_images
 
 
 def test_transparent_pixels_show_as_a_checkerboard_and_half_transparent_ones_blend(tmp_path):
@@ -55,3 +55,21 @@ def test_the_sample_pictures_make_a_contact_sheet(tmp_path):
     sheet = pictures.save_contact_sheet(rows, tmp_path / "sheet.png")
     with Image.open(sheet) as image:
         assert image.size[0] > 400
+
+
+def test_one_picture_in_two_lines_of_three_shows_each_output_twice_as_large(tmp_path):
+    from pixelkit.teaching.notebook import PICTURE_INCHES, PICTURES_PER_LINE
+
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (600, 600)).save(photo)
+    row = [(photo, [photo] * 5)]
+    one_line = pictures.variants_figure(row)
+    two_lines = pictures.variants_figure(row, width_per_picture=PICTURE_INCHES, per_row=PICTURES_PER_LINE)
+    for figure in (one_line, two_lines):
+        figure.canvas.draw()
+    # the 64x64 output's share of the figure's width: what it keeps when JupyterLab fits the PNG to its output area
+    share = lambda figure: figure.axes[-1].get_position().width  # noqa: E731
+    assert share(two_lines) >= 1.9 * share(one_line)
+    assert 900 <= two_lines.get_figwidth() * 100 <= 1000  # fits JupyterLab's output area at 1400 px without shrinking
+    assert len({round(ax.get_position().height, 6) for ax in two_lines.axes}) == 1
+    assert [t.get_text() for t in two_lines.axes[-1].texts] == [] and two_lines.axes[-1].get_title() == "photo.jpg"

@@ -40,9 +40,9 @@ pytestmark = [
 
 
 def test_the_whole_flow_and_cleanup_on_a_real_account(monkeypatch, tmp_path):
-    from pixelkit import pipeline, steps
-    from pixelkit.paths import sample_images
-    from pixelkit.workshop import open_workshop
+    from pixelkit.tutorial import pipeline, steps
+    from pixelkit.context.paths import sample_images
+    from pixelkit.context.workshop import open_workshop
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
                  "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL"):

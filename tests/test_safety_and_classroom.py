@@ -7,10 +7,11 @@ import time
 import pytest
 
 from helpers import NOTHING, free_port
-from pixelkit import cli, steps
-from pixelkit.cost import estimate_run_cost
-from pixelkit.state import state_path, students_with_state
-from pixelkit.workshop import open_workshop
+from pixelkit.commands import cli
+from pixelkit.tutorial import steps
+from pixelkit.teaching.cost import estimate_run_cost
+from pixelkit.context.state import state_path, students_with_state
+from pixelkit.context.workshop import open_workshop
 
 
 
@@ -101,7 +102,7 @@ def test_class_setup_and_cleanup_with_a_summary_table(moto_workshop, capsys, mon
 
 
 def test_class_count_names_students_and_bad_input_gets_one_message(moto_workshop, capsys):
-    from pixelkit.classroom import student_names
+    from pixelkit.commands.classroom import student_names
 
     assert student_names(count=3) == ["student01", "student02", "student03"]
     assert cli.main(["class", "setup", "--target", "aws"]) == 2
@@ -111,8 +112,8 @@ def test_class_count_names_students_and_bad_input_gets_one_message(moto_workshop
 
 
 def test_a_failed_student_is_reported_and_the_class_goes_on(moto_workshop, monkeypatch):
-    from pixelkit import classroom
-    from pixelkit.errors import WorkshopError
+    from pixelkit.commands import classroom
+    from pixelkit.context.errors import WorkshopError
 
     real_setup = steps.setup
 
@@ -152,7 +153,7 @@ def test_setup_and_cleanup_with_target_aws_against_a_strict_endpoint_in_eu_west_
     eu-west-1, through AWS_ENDPOINT_URL/AWS_REGION and the credential variables; cleanup leaves nothing."""
     import boto3
 
-    from pixelkit import workshop
+    from pixelkit.context import workshop
     from pixelkit.aws import functions
     from strict_aws import StrictAws
 
@@ -163,8 +164,8 @@ def test_setup_and_cleanup_with_target_aws_against_a_strict_endpoint_in_eu_west_
     monkeypatch.setenv("WORKSHOP_BUILD_DIR", str(package_build_dir))
     # short waits: the emulator itself refuses a new role for two seconds, as AWS does while IAM propagates
     monkeypatch.setattr(functions, "retry_sleep", lambda seconds: time.sleep(0.5))
-    monkeypatch.setattr("pixelkit.state.new_suffix", iter(["5e1ec7ed", "5e1ec7ee"]).__next__)
-    monkeypatch.setattr("pixelkit.steps.new_suffix", iter(["5e1ec7ee", "5e1ec7ef"]).__next__)
+    monkeypatch.setattr("pixelkit.context.state.new_suffix", iter(["5e1ec7ed", "5e1ec7ee"]).__next__)
+    monkeypatch.setattr("pixelkit.tutorial.steps.step1_create_buckets.new_suffix", iter(["5e1ec7ee", "5e1ec7ef"]).__next__)
     stricts = []
 
     def strict_session(target):

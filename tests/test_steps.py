@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from pixelkit import steps
-from pixelkit.errors import WorkshopError
-from pixelkit.state import load_state, state_path
+from pixelkit.tutorial import steps
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.state import load_state, state_path
 
 
 def kit_inventory(ws) -> dict[str, list[str]]:
@@ -159,7 +159,7 @@ def test_deploying_another_architecture_replaces_code_and_architecture_together(
     [update] = sent
     assert update["Architectures"] == ["arm64"]
     # the arm64 package (aarch64 Pillow), never arm64 Pillow in an x86_64 function
-    from pixelkit.package import RUNTIME, build_package
+    from pixelkit.tutorial.package import RUNTIME, build_package
 
     assert update["ZipFile"] == build_package(RUNTIME, "arm64").read_bytes()
     assert "architecture x86_64 -> arm64" in kit_log.text
@@ -196,12 +196,98 @@ def test_cleanup_empties_a_bucket_again_when_a_late_output_lands(moto_workshop, 
 def test_a_bucket_that_keeps_filling_ends_the_cleanup_after_three_rounds(moto_workshop):
     from botocore.exceptions import ClientError
 
-    from pixelkit.aws import s3
+    from pixelkit.tutorial.steps import step6_cleanup
 
     steps.create_buckets(moto_workshop)
     bucket = moto_workshop.state.destination_bucket
     moto_workshop.client("s3").put_object(Bucket=bucket, Key="pixelated-8x8-cat.jpg", Body=b"x")
     written = late_outputs(moto_workshop, bucket, times=100)
     with pytest.raises(ClientError, match="BucketNotEmpty"):
-        s3.delete_bucket(moto_workshop.client("s3"), bucket)
-    assert len(written) == s3.DELETE_ATTEMPTS == 3
+        step6_cleanup.delete_bucket(moto_workshop.client("s3"), bucket)
+    assert len(written) == step6_cleanup.DELETE_ATTEMPTS == 3
+
+
+# The package's shape ------------------------------------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from pixelkit.context.paths import KIT_ROOT  # noqa: E402
+
+# Low to high: a module may import its own layer and those below it. scripts/ is pixelkit.tutorial.steps.
+LAYERS = ["aws", "context", "tutorial", "teaching", "commands"]
+# The emulator is AWS's side: it may use the kit's context (paths, errors) and nothing else of the kit.
+EMULATOR_MAY_USE = {"emulator", "context"}
+# Known and owned elsewhere: the emulator reads a function's resource policy with the kit's reader.
+KNOWN_EXCEPTIONS = {("emulator/iam_enforcement.py", "pixelkit.aws.functions")}
+
+
+def kit_modules():
+    """(where, layer, syntax tree) of every module of the package, scripts/ included (as the tutorial's steps)."""
+    import ast
+
+    for path in sorted((KIT_ROOT / "src" / "pixelkit").rglob("*.py")):
+        where = path.relative_to(KIT_ROOT / "src" / "pixelkit").as_posix()
+        yield where, where.split("/")[0] if "/" in where else None, ast.parse(path.read_text())
+    for path in sorted((KIT_ROOT / "scripts").glob("*.py")):
+        yield f"scripts/{path.name}", "tutorial", ast.parse(path.read_text())
+
+
+def imports_of(tree):
+    """The pixelkit modules a module imports (a script's ``if __name__ == "__main__":`` block is its command line)."""
+    import ast
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+            node.body = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pixelkit"):
+            yield node.module, [alias.name for alias in node.names]
+        elif isinstance(node, ast.Import):
+            yield from ((alias.name, []) for alias in node.names if alias.name.startswith("pixelkit"))
+
+
+def test_no_module_imports_a_layer_above_its_own():
+    upward = []
+    for where, layer, tree in kit_modules():
+        for module, _ in imports_of(tree):
+            target = module.split(".")[1] if "." in module else None
+            if layer == "emulator":
+                if target not in EMULATOR_MAY_USE and (where, ".".join(module.split(".")[:3])) not in KNOWN_EXCEPTIONS:
+                    upward.append(f"{where} imports {module}")
+            elif layer in LAYERS and target in LAYERS and LAYERS.index(target) > LAYERS.index(layer):
+                upward.append(f"{where} imports {module}")
+    assert not upward
+
+
+def test_no_private_name_is_used_across_modules():
+    """Outside the emulator (whose own modules its maintainers are reorganising: iam_enforcement still reads
+    iam_evaluation's _listed/_matches/_as_dict, which now has public names for the first two)."""
+    import ast
+
+    used = []
+    for where, layer, tree in kit_modules():
+        if layer == "emulator":
+            continue
+        imported = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pixelkit"):
+                used += [f"{where}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+                imported.update({a.asname or a.name: f"{node.module}.{a.name}" for a in node.names})
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in imported
+                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+                used.append(f"{where}: {imported[node.value.id]}.{node.attr}")
+    assert not used
+
+
+def test_pyproject_installs_every_folder_of_the_package_and_scripts_as_the_steps():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11 and newer
+
+    config = tomllib.loads((KIT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {".".join(p.parent.relative_to(KIT_ROOT / "src").parts)
+               for p in (KIT_ROOT / "src" / "pixelkit").rglob("__init__.py")}
+    assert set(config["packages"]) == folders | {"pixelkit.tutorial.steps"}
+    assert config["package-dir"]["pixelkit.tutorial.steps"] == "scripts"
+    from pixelkit.tutorial.steps import step1_create_buckets
+
+    assert Path(step1_create_buckets.__file__).resolve() == KIT_ROOT / "scripts" / "step1_create_buckets.py"

@@ -10,7 +10,7 @@ __all__ = ["WorkshopError"]
 
 def __getattr__(name):
     if name == "WorkshopError":
-        from pixelkit.errors import WorkshopError
+        from pixelkit.context.errors import WorkshopError
 
         return WorkshopError
     raise AttributeError(f"module 'pixelkit' has no attribute {name!r}")

@@ -2,6 +2,6 @@
 
 import sys
 
-from pixelkit.entry import main
+from pixelkit.commands.entry import main
 
 sys.exit(main())

@@ -9,17 +9,20 @@ import time
 
 from botocore.exceptions import ClientError
 
-from pixelkit.aws.errors import error_code, error_message, log_and_raise
+from pixelkit.aws.errors import ExplainedError, error_code, error_message, log_and_raise, unless_gone
 from pixelkit.aws.tags import select_named
-from pixelkit.errors import WorkshopError
 
 logger = logging.getLogger(__name__)
 
+# botocore's Lambda waiters poll every 5 s by default; the function is usually ready within one second.
 WAIT = {"Delay": 1, "MaxAttempts": 120}
 # The pause between attempts while a new role propagates (the tests replace it to count, not wait).
 retry_sleep = time.sleep
 # A new role takes a few seconds to reach Lambda; until then create_function says this.
 ROLE_NOT_READY = "cannot be assumed by Lambda"
+# How often, and how long, the kit retries while IAM propagates: up to about a minute (1+2+4+8+10x5 s).
+ROLE_ATTEMPTS = 10
+ROLE_MAX_DELAY = 10.0
 
 
 def get_function(lambda_client, function_name: str) -> dict | None:
@@ -31,26 +34,22 @@ def get_function(lambda_client, function_name: str) -> dict | None:
         log_and_raise(error, f"look up function {function_name}")
 
 
-class RoleNotReady(WorkshopError):
+class RoleNotReady(ExplainedError):
     """Lambda still cannot assume the new role after every retry."""
 
 
-def create_function(lambda_client, params: dict, attempts: int = 10, first_delay: float = 1.0) -> dict:
-    """Create the function, retrying (bounded, with backoff) while IAM propagates a new role.
+def until_role_is_usable(create_function, attempts: int = ROLE_ATTEMPTS, first_delay: float = 1.0, **params) -> dict:
+    """``create_function(**params)``, retried (bounded, with backoff) while Lambda cannot assume the new role yet.
 
-    With the defaults the kit waits up to about a minute (1+2+4+8+10x5 s); AWS usually
-    needs a few seconds.
+    IAM is eventually consistent: a role is usable by Lambda a few seconds after CreateRole;
+    until then CreateFunction answers InvalidParameterValueException "cannot be assumed by Lambda".
     """
     delay = first_delay
     for attempt in range(1, attempts + 1):
         try:
-            response = lambda_client.create_function(**params)
-            break
+            return create_function(**params)
         except ClientError as error:
-            role_not_ready = (
-                error_code(error) == "InvalidParameterValueException" and ROLE_NOT_READY in error_message(error)
-            )
-            if not role_not_ready:
+            if not (error_code(error) == "InvalidParameterValueException" and ROLE_NOT_READY in error_message(error)):
                 log_and_raise(error, f"create function {params['FunctionName']}")
             if attempt == attempts:
                 logger.error("Couldn't create function %s: %s", params["FunctionName"], error_message(error))
@@ -60,13 +59,26 @@ def create_function(lambda_client, params: dict, attempts: int = 10, first_delay
                     "If it keeps failing, check the role's trust policy names lambda.amazonaws.com "
                     "(policies/trust-policy.json)."
                 ) from error
-            logger.info(
-                "  the new role is not usable by Lambda yet (IAM is eventually consistent); "
-                "attempt %d of %d, retrying in %.0f s", attempt, attempts, delay,
-            )
+            logger.info("  the new role is not usable by Lambda yet (IAM is eventually consistent); "
+                        "attempt %d of %d, retrying in %.0f s", attempt, attempts, delay)
             retry_sleep(delay)
-            delay = min(delay * 2, 10)
-    lambda_client.get_waiter("function_active_v2").wait(FunctionName=params["FunctionName"], WaiterConfig=WAIT)
+            delay = min(delay * 2, ROLE_MAX_DELAY)
+
+
+def wait_until_active(lambda_client, function_name: str) -> None:
+    """botocore's waiter: until a new function's State is Active (Lambda refuses to invoke it while Pending)."""
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName=function_name, WaiterConfig=WAIT)
+
+
+def wait_until_updated(lambda_client, function_name: str) -> None:
+    """botocore's waiter: until an update's LastUpdateStatus is Successful (a second update meanwhile is refused)."""
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function_name, WaiterConfig=WAIT)
+
+
+def create_function(lambda_client, params: dict, attempts: int = ROLE_ATTEMPTS, first_delay: float = 1.0) -> dict:
+    """Create the function while the role propagates, and wait until it is Active."""
+    response = until_role_is_usable(lambda_client.create_function, attempts, first_delay, **params)
+    wait_until_active(lambda_client, params["FunctionName"])
     return response
 
 
@@ -76,17 +88,21 @@ def update_function_code(lambda_client, function_name: str, zip_bytes: bytes, ar
     if architecture:
         params["Architectures"] = [architecture]
     response = lambda_client.update_function_code(**params)
-    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function_name, WaiterConfig=WAIT)
+    wait_until_updated(lambda_client, function_name)
     return response
 
 
 def update_function_configuration(lambda_client, function_name: str, **changes) -> dict:
     response = lambda_client.update_function_configuration(FunctionName=function_name, **changes)
-    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function_name, WaiterConfig=WAIT)
+    wait_until_updated(lambda_client, function_name)
     return response
 
 
-def max_retry_attempts(lambda_client, function_name: str, default: int = 2) -> int:
+# Lambda retries a failed asynchronous invocation twice unless the function's event invoke config says otherwise.
+DEFAULT_RETRIES = 2
+
+
+def max_retry_attempts(lambda_client, function_name: str, default: int = DEFAULT_RETRIES) -> int:
     """How many times Lambda retries a failed asynchronous invocation (2 unless the function says otherwise)."""
     try:
         config = lambda_client.get_function_event_invoke_config(FunctionName=function_name)
@@ -137,49 +153,29 @@ def _condition_values(statement: dict, key: str) -> list[str]:
     return [v for value in values for v in ([value] if isinstance(value, str) else value)]
 
 
-def add_s3_permission(lambda_client, function_name: str, statement_id: str, bucket: str, account_id: str, partition: str) -> bool:
-    """Let S3 invoke the function for this bucket only; return False when it already could.
+def remove_outdated_permission(lambda_client, function_name: str, statement_id: str, source_arn: str,
+                               account_id: str) -> bool:
+    """True when the function's policy already lets S3 invoke it for ``source_arn`` from ``account_id`` only.
 
-    A statement of the same id for another bucket or account (left by a run whose state
-    file was lost) is replaced: kept, S3 would refuse the trigger for the new bucket.
+    A statement of the same id for another bucket or account (left by a run whose state file
+    was lost) is removed, and False returned: kept, S3 would refuse the trigger for the new bucket.
     """
-    source_arn = f"arn:{partition}:s3:::{bucket}"
     for statement in get_policy_statements(lambda_client, function_name):
         if statement.get("Sid") != statement_id:
             continue
-        if _condition_values(statement, "AWS:SourceArn") == [source_arn] and (
-            _condition_values(statement, "AWS:SourceAccount") == [account_id]
-        ) and s3_may_invoke([statement], bucket):
-            return False
-        logger.info("  replacing permission %s: it let %s (account %s) invoke %s, not s3://%s",
+        if (_condition_values(statement, "AWS:SourceArn") == [source_arn]
+                and _condition_values(statement, "AWS:SourceAccount") == [account_id]
+                and s3_may_invoke([statement], source_arn.rpartition(":::")[2])):
+            return True
+        logger.info("  replacing permission %s: it let %s (account %s) invoke %s, not %s",
                     statement_id, ", ".join(_condition_values(statement, "AWS:SourceArn")) or "any source",
-                    ", ".join(_condition_values(statement, "AWS:SourceAccount")) or "any", function_name, bucket)
+                    ", ".join(_condition_values(statement, "AWS:SourceAccount")) or "any", function_name, source_arn)
         remove_permission(lambda_client, function_name, statement_id)
-    try:
-        lambda_client.add_permission(
-            FunctionName=function_name,
-            StatementId=statement_id,
-            Action="lambda:InvokeFunction",
-            Principal="s3.amazonaws.com",
-            SourceArn=source_arn,
-            # Bucket ARNs carry no account: this stops a same-named bucket elsewhere from calling us.
-            SourceAccount=account_id,
-        )
-    except ClientError as error:
-        if error_code(error) == "ResourceConflictException":
-            return False
-        log_and_raise(error, f"let S3 invoke {function_name}")
-    return True
+    return False
 
 
 def remove_permission(lambda_client, function_name: str, statement_id: str) -> bool:
-    try:
-        lambda_client.remove_permission(FunctionName=function_name, StatementId=statement_id)
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return False
-        log_and_raise(error, f"remove permission {statement_id} from {function_name}")
-    return True
+    return unless_gone(lambda_client.remove_permission, FunctionName=function_name, StatementId=statement_id)
 
 
 def get_function_tags(lambda_client, function_arn: str) -> dict[str, str] | None:
@@ -196,13 +192,3 @@ def list_functions(lambda_client, prefix: str, tags: dict[str, str] | None = Non
     pages = lambda_client.get_paginator("list_functions").paginate()
     candidates = ((function["FunctionName"], function) for page in pages for function in page["Functions"])
     return select_named(candidates, prefix, tags, lambda function: get_function_tags(lambda_client, function["FunctionArn"]))
-
-
-def delete_function(lambda_client, function_name: str) -> bool:
-    try:
-        lambda_client.delete_function(FunctionName=function_name)
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return False
-        log_and_raise(error, f"delete function {function_name}")
-    return True

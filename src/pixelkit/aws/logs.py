@@ -11,35 +11,9 @@ from pixelkit.aws.tags import select_named
 
 logger = logging.getLogger(__name__)
 
-RETENTION_DAYS = 7
-
-
-def create_log_group(logs_client, name: str, tags: dict[str, str]) -> bool:
-    """Create the group up front, so that it is tagged and its logs expire; False if it existed."""
-    created = True
-    try:
-        logs_client.create_log_group(logGroupName=name, tags=tags)
-    except ClientError as error:
-        if error_code(error) != "ResourceAlreadyExistsException":
-            log_and_raise(error, f"create log group {name}")
-        created = False
-    logs_client.put_retention_policy(logGroupName=name, retentionInDays=RETENTION_DAYS)
-    return created
-
-
 def log_group_exists(logs_client, name: str) -> bool:
     groups = logs_client.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
     return any(g["logGroupName"] == name for g in groups)
-
-
-def delete_log_group(logs_client, name: str) -> bool:
-    try:
-        logs_client.delete_log_group(logGroupName=name)
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return False
-        log_and_raise(error, f"delete log group {name}")
-    return True
 
 
 def read_log_events(logs_client, name: str, start_time_ms: int = 0) -> list[dict]:

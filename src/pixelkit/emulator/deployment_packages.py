@@ -6,8 +6,9 @@ a .zip uploaded directly is at most 50 MB, and the function's code and layers un
 bomb is refused from its directory alone. Native libraries are what Lambda would load: a wheel
 built for another Python than the runtime's fails to import here as it fails there. Only where the
 difference is the emulator's own (no interpreter of the runtime's version on this machine, or a
-package for the other architecture) is the same release for this machine put in its place, and the
-function's log says so.
+package for the other architecture, or a computer that is not Linux) is the same release for this
+machine put in its place, and the function's log says so. What loads here is decided from the
+runtime interpreter's own wheel tags (``packaging.tags.sys_tags()`` run in it), never from the CPU.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class CodeStore:
 
 
 def _extract(zip_bytes: bytes, target: Path, environment: runtimes.RuntimeEnvironment, architecture: str) -> list[str]:
-    local = runtimes.lambda_tags(environment.interpreter.version, _this_architecture())
+    local = set(runtimes.interpreter_tags(environment))  # what the runtime's own interpreter loads
     on_lambda = runtimes.lambda_tags(runtimes.SUPPORTED[environment.runtime], architecture)
     notes: list[str] = []
     skipped: set[str] = set()
@@ -118,19 +119,21 @@ def _extract(zip_bytes: bytes, target: Path, environment: runtimes.RuntimeEnviro
                 continue  # would not load on Lambda either: leave it, and let it fail as it fails there
             name, _, version = dist_info.split("/")[-1].removesuffix(".dist-info").rpartition("-")
             substitute = runtimes.substitute(environment, name, version)
+            reason = runtimes.why_it_cannot_load(environment, architecture)
             if substitute is None:
                 notes.append(f"{name} {version} in the package is built for {tags[0]}, which loads on Lambda but "
-                             f"not on {environment.interpreter.name} here, and no copy for this machine could be "
-                             "fetched: connect to the network once, or install the runtime's Python.")
+                             f"not here: {reason}. No copy for this computer could be fetched: connect to the "
+                             "network once and run `make prepare` (it keeps one for offline use), then restart "
+                             "the emulator.")
                 continue
             record = f"{dist_info}/RECORD"
             owned = {line.split(",", 1)[0] for line in archive.read(record).decode().splitlines() if line} \
                 if record in names else set()
             skipped |= owned | {n for n in names if n.startswith(dist_info + "/")}
             notes.append(f"SUBSTITUTE\t{substitute}")
-            notes.append(f"{name} {version} in the package is built for {tags[0]} (right for Lambda); this emulator "
-                         f"runs it on {environment.interpreter.name} {_this_architecture()}, so the same release "
-                         "built for this machine stands in for it.")
+            notes.append(f"{name} {version} in the package is built for {tags[0]} (right for Lambda), which cannot "
+                         f"load here: {reason}. The same release built for this computer stands in for it; on "
+                         "Lambda the package's own is used.")
         for info in archive.infolist():
             if info.filename not in skipped and not info.is_dir():
                 written = Path(archive.extract(info, target))  # extract() keeps every entry inside target
@@ -139,7 +142,3 @@ def _extract(zip_bytes: bytes, target: Path, environment: runtimes.RuntimeEnviro
     return notes
 
 
-def _this_architecture() -> str:
-    import platform
-
-    return "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"

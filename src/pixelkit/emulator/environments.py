@@ -11,6 +11,14 @@ seconds``; ``MemorySize`` is enforced (``Runtime.OutOfMemory``) and "Max Memory 
 environment's own peak. The function runs through AWS's runtime interface client (``awslambdaric``)
 against the Runtime API (``runtime_api.py``), so error shapes, error types, handler resolution and
 the log format are Lambda's own.
+
+On every computer (``capabilities.py`` says what this one offers, ``PIXELKIT_WITHOUT`` turns parts
+off): memory is the environment's process tree's resident memory, read through psutil, sampled
+every 20 ms and never reported above MemorySize (Lambda stops a function at its limit); an
+environment dies with the emulator through PR_SET_PDEATHSIG where the kernel has it, else through
+its launcher watching a pipe from the emulator (``runtime_support/pixelkit_launch.py``); where
+awslambdaric's compiled Runtime API client is missing, a pure-Python one with its interface stands
+in, and the console says so once.
 """
 
 from __future__ import annotations
@@ -32,7 +40,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
-from pixelkit.emulator import runtime_environment, runtimes, sandbox
+import psutil
+
+from pixelkit.emulator import capabilities, runtime_environment, runtime_support, runtimes, sandbox
 from pixelkit.emulator.runtime_api import Invocation, RuntimeAPI
 
 logger = logging.getLogger("pixelkit.emulator")
@@ -40,6 +50,8 @@ logger = logging.getLogger("pixelkit.emulator")
 # Lambda limits INIT to 10 seconds; the emulator allows the function's timeout when that is longer.
 INIT_LIMIT_SECONDS = 10.0
 MEMORY_POLL_SECONDS = 0.02
+TREE_REFRESH_SECONDS = 0.25  # how often the environment's process tree is listed again (its members' memory: every poll)
+QUIET_SECONDS = 0.05  # without select on pipes: output silent this long is all there is
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,9 @@ class ExecutionEnvironment:
         self._drained = threading.Event()
         self._tmp_dir = service.scratch_root / f"tmp-{self.id}"
         self._tmp_checked = 0.0  # when an unsandboxed /tmp was last measured
+        self._sandboxed = False
+        self._tree: _ProcessTree | None = None
+        self._last_output = time.monotonic()
         self._start(function)
 
     # Start and INIT ----------------------------------------------------------------------
@@ -125,7 +140,7 @@ class ExecutionEnvironment:
             config.architecture)
         opt_dir = self.service.layers_dir(function)
         self._tmp_dir.mkdir(parents=True, exist_ok=True)
-        sandboxed = sandbox.bubblewrap() is not None
+        sandboxed = self._sandboxed = sandbox.bubblewrap() is not None
         opt = sandbox.OPT if sandboxed else str(opt_dir or "/nonexistent-opt")
         minor = runtime_env.interpreter.version[1]
         # Lambda's defaults, which a function may set itself; then its own variables; then the reserved ones.
@@ -141,9 +156,16 @@ class ExecutionEnvironment:
             "LAMBDA_RUNTIME_DIR": str(runtime_env.site_packages),
             "PYTHONPATH": os.pathsep.join(python_path),
         })
-        argv = runtime_environment.wrapped([str(runtime_env.python), "-m", "awslambdaric", config.handler], env,
-                                           {} if sandboxed else {sandbox.TASK_ROOT: str(code_dir), sandbox.OPT: opt})
-        read_only = [Path(runtime_env.interpreter.prefix), runtime_env.venv]
+        # AWS's bootstrap, through the launcher that adds what this computer lacks (runtime_support/),
+        # behind the function's AWS_LAMBDA_EXEC_WRAPPER if it names one
+        argv = runtime_environment.wrapped([str(runtime_env.python), str(runtime_support.LAUNCHER), config.handler],
+                                           env, {} if sandboxed else {sandbox.TASK_ROOT: str(code_dir), sandbox.OPT: opt})
+        read_only = [Path(runtime_env.interpreter.prefix), runtime_env.venv, runtime_support.FOLDER]
+        if not capabilities.native_runtime_client(str(runtime_env.python)):
+            env["_PIXELKIT_RUNTIME_CLIENT"] = "pure"
+            self.service.say_once(_pure_client_note(runtime_env))
+        if not capabilities.pdeathsig():
+            env["_PIXELKIT_PARENT_WATCH"] = "stdin"
         argv, env, cwd = sandbox.command(
             argv, code_dir=code_dir, opt_dir=opt_dir, tmp_dir=self._tmp_dir,
             tmp_bytes=config.ephemeral_mb * 1024 * 1024, read_only=read_only, env=env)
@@ -154,22 +176,39 @@ class ExecutionEnvironment:
         self._init_lines += [f"EMULATOR NOTE: {note}" for note in ([runtime_env.note] if runtime_env.note else []) + notes]
         for note in notes + ([runtime_env.note] if runtime_env.note else []):
             self.service.say_once(note)
-        read_fd, write_fd = os.pipe()
-        env["_LAMBDA_TELEMETRY_LOG_FD"] = str(write_fd)
-        try:
-            self._process = SPAWNER.popen(
-                argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                pass_fds=(write_fd,), start_new_session=True,
-            )
-        except BaseException:
-            os.close(read_fd)
-            raise
-        finally:
-            os.close(write_fd)
-        self._reader = threading.Thread(target=self._read_output, args=(self._process.stdout, read_fd),
+        read_fd = self._spawn(argv, env, cwd)
+        self._tree = _ProcessTree(self._process.pid)
+        reader = self._read_output if capabilities.select_pipes() else self._read_output_threads
+        self._reader = threading.Thread(target=reader, args=(self._process.stdout, read_fd),
                                         daemon=True, name=f"lambda-log-{self.id[:8]}")
         self._reader.start()
         self._write(self._init_lines)
+
+    def _spawn(self, argv: list[str], env: dict[str, str], cwd: str) -> int | None:
+        """Start the runtime process with what this computer offers; the telemetry pipe's read end, if any."""
+        env.update({k: v for k, v in runtimes.os_essentials().items() if k not in env})  # none on Linux or macOS
+        # awslambdaric writes logging and errors as frames to this fd (one log event each); without fd
+        # passing (Windows) it writes them to stdout, a multi-line error joined by "\r" (still one event).
+        read_fd = write_fd = None
+        if capabilities.fd_passing():
+            read_fd, write_fd = os.pipe()
+            env["_LAMBDA_TELEMETRY_LOG_FD"] = str(write_fd)
+        options = {"pass_fds": (write_fd,)} if write_fd is not None else {}
+        if capabilities.process_groups():
+            options["start_new_session"] = True
+        try:
+            self._process = SPAWNER.popen(
+                argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL if "_PIXELKIT_PARENT_WATCH" not in env else subprocess.PIPE, **options,
+            )
+        except BaseException:
+            if read_fd is not None:
+                os.close(read_fd)
+            raise
+        finally:
+            if write_fd is not None:
+                os.close(write_fd)
+        return read_fd
 
     def wait_for_init(self, deadline: float) -> dict | None:
         """Block until INIT ends; the init error (Lambda's payload) if it failed, else None."""
@@ -190,8 +229,7 @@ class ExecutionEnvironment:
         if not self._api.initialised.is_set():
             if time.monotonic() > deadline:
                 return {"errorType": "Sandbox.Timedout", "errorMessage": "Init phase timed out"}
-            return {"errorType": "Runtime.ExitError",
-                    "errorMessage": f"Runtime exited with error: {_exit_reason(self._process.returncode)}"}
+            return {"errorType": "Runtime.ExitError", "errorMessage": _exited(self._process.returncode)}
         return None
 
     # Invoke --------------------------------------------------------------------------------
@@ -241,6 +279,12 @@ class ExecutionEnvironment:
                            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"}
             tail.append(f"RequestId: {request_id} Error: Runtime exited with error: signal: killed\nRuntime.OutOfMemory")
             error_type, status = "Runtime.OutOfMemory", "error"
+        elif init_error is not None and init_error.get("errorType") == "Runtime.ExitError" \
+                and self._api.init_error is None:  # the runtime died in INIT without a word: Lambda's two lines
+            message = f"RequestId: {request_id} Error: {init_error['errorMessage']}"
+            payload_out = {"errorType": "Runtime.ExitError", "errorMessage": message}
+            tail.append(f"{message}\nRuntime.ExitError")
+            error_type, status = "Runtime.ExitError", "error"
         elif init_error is not None:
             payload_out = init_error
             error_type, status = init_error.get("errorType"), "error"
@@ -250,16 +294,15 @@ class ExecutionEnvironment:
             payload_out = invocation.error
             error_type, status = invocation.error_type or invocation.error.get("errorType"), None
         else:
-            reason = _exit_reason(self._process.returncode)
-            payload_out = {"errorType": "Runtime.ExitError",
-                           "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {reason}"}
-            tail.append(f"RequestId: {request_id} Error: Runtime exited with error: {reason}\nRuntime.ExitError")
+            message = f"RequestId: {request_id} Error: {_exited(self._process.returncode)}"
+            payload_out = {"errorType": "Runtime.ExitError", "errorMessage": message}
+            tail.append(f"{message}\nRuntime.ExitError")
             error_type, status = "Runtime.ExitError", "error"
         if timed_out or out_of_memory or init_error is not None or self._process.poll() is not None:
             self.retire(reason="after an error" if not timed_out else "after a timeout")
         report = (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
                   f"Billed Duration: {max(1, math.ceil(duration_ms))} ms\tMemory Size: {config.memory_mb} MB\t"
-                  f"Max Memory Used: {max(1, math.ceil(self._peak_kb / 1024))} MB")
+                  f"Max Memory Used: {self.max_memory_used_mb()} MB")
         if not self._init_reported:
             report += f"\tInit Duration: {self.init_ms or 0:.2f} ms"
             self._init_reported = True
@@ -275,22 +318,22 @@ class ExecutionEnvironment:
     # Limits --------------------------------------------------------------------------------
 
     def _watch_memory(self) -> bool:
-        """Track the environment's peak resident memory; True once it exceeds MemorySize."""
-        rss_kb = hwm_kb = 0
-        for pid in _descendants(self._process.pid):
-            status = _proc_status(pid)
-            if status.get("Name") == "bwrap":
-                continue
-            rss_kb += status.get("VmRSS", 0)
-            hwm_kb = max(hwm_kb, status.get("VmHWM", 0))
-        self._peak_kb = max(self._peak_kb, rss_kb, hwm_kb)
-        if rss_kb > self.config.memory_mb * 1024:
+        """Track the environment's peak resident memory (its process tree's); True once it exceeds MemorySize."""
+        limit = self.config.memory_mb * 1024 * 1024
+        rss = self._tree.resident_bytes() if self._tree else 0
+        self._peak_kb = max(self._peak_kb, rss // 1024)
+        if rss > limit:
+            self._peak_kb = self.config.memory_mb * 1024  # stopped at the limit, as Lambda stops it
             self._kill()
             return True
-        if sandbox.bubblewrap() is None and self._tmp_over_limit():
+        if not self._sandboxed and self._tmp_over_limit():
             self._kill()
             return True
         return False
+
+    def max_memory_used_mb(self) -> int:
+        """REPORT's figure: the sampled peak, never above MemorySize (Lambda stops the function at it)."""
+        return max(1, min(self.config.memory_mb, math.ceil(self._peak_kb / 1024)))
 
     def _tmp_over_limit(self) -> bool:
         now = time.monotonic()
@@ -300,11 +343,15 @@ class ExecutionEnvironment:
         return sandbox.tmp_usage(self._tmp_dir) > self.config.ephemeral_mb * 1024 * 1024
 
     def _kill(self) -> None:
+        """End the environment and everything it started: its session at once, else its tree (psutil)."""
         if self._process and self._process.poll() is None:
-            try:
-                os.killpg(self._process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            if capabilities.process_groups():
+                try:
+                    os.killpg(self._process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            else:
+                _kill_tree(self._process.pid)
             self._process.wait()
 
     def retire(self, reason: str = "") -> None:
@@ -325,17 +372,19 @@ class ExecutionEnvironment:
             if self._current_lines is not None:
                 self._current_lines.extend(lines)
 
-    def _read_output(self, stdout, telemetry_fd: int) -> None:
+    def _read_output(self, stdout, telemetry_fd: int | None) -> None:
         """Stdout line by line (print), the telemetry fd frame by frame (logging, errors), into the stream."""
         selector = selectors.DefaultSelector()
-        os.set_blocking(stdout.fileno(), False)
-        os.set_blocking(telemetry_fd, False)
-        selector.register(stdout.fileno(), selectors.EVENT_READ, "stdout")
-        selector.register(telemetry_fd, selectors.EVENT_READ, "frames")
+        streams = {stdout.fileno(): "stdout"}
+        if telemetry_fd is not None:
+            streams[telemetry_fd] = "frames"
+        for fd, kind in streams.items():
+            os.set_blocking(fd, False)
+            selector.register(fd, selectors.EVENT_READ, kind)
         buffers = {"stdout": b"", "frames": b""}
-        open_fds = 2
+        open_fds = len(streams)
         while open_fds:
-            events = selector.select(timeout=0.05)
+            events = selector.select(timeout=QUIET_SECONDS)
             if not events and self._drain.is_set():
                 self._drain.clear()
                 self._drained.set()
@@ -348,18 +397,54 @@ class ExecutionEnvironment:
                 if not chunk:
                     selector.unregister(key.fd)
                     open_fds -= 1
-                    if key.data == "stdout" and buffers["stdout"]:
-                        self._write([buffers["stdout"].decode("utf-8", "replace")])
-                    continue
-                buffers[key.data] += chunk
-                if key.data == "stdout":
-                    *complete, buffers["stdout"] = buffers["stdout"].split(b"\n")
-                    self._write([line.decode("utf-8", "replace").replace("\r", "\n") for line in complete])
-                else:
-                    messages, buffers["frames"] = _frames(buffers["frames"])
-                    self._write(messages)
-        os.close(telemetry_fd)
+                self._take(key.data, chunk, buffers)
+        if telemetry_fd is not None:
+            os.close(telemetry_fd)
         self._drained.set()
+
+    def _read_output_threads(self, stdout, telemetry_fd: int | None) -> None:
+        """Where select cannot wait on pipes (Windows): one blocking reader per pipe; quiet output is drained."""
+        buffers = {"stdout": b"", "frames": b""}
+        streams = [(stdout.fileno(), "stdout")] + ([(telemetry_fd, "frames")] if telemetry_fd is not None else [])
+
+        def pump(fd: int, kind: str) -> None:
+            while True:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    chunk = b""
+                self._last_output = time.monotonic()
+                self._take(kind, chunk, buffers)
+                if not chunk:
+                    return
+
+        pumps = [threading.Thread(target=pump, args=stream, daemon=True, name=f"lambda-{stream[1]}-{self.id[:8]}")
+                 for stream in streams]
+        for thread in pumps:
+            thread.start()
+        while any(thread.is_alive() for thread in pumps):
+            if self._drain.is_set() and time.monotonic() - self._last_output >= QUIET_SECONDS:
+                self._drain.clear()
+                self._drained.set()
+            time.sleep(0.01)
+        if telemetry_fd is not None:
+            os.close(telemetry_fd)
+        self._drained.set()
+
+    def _take(self, kind: str, chunk: bytes, buffers: dict) -> None:
+        """A chunk of one pipe into the log: stdout's complete lines, the frames' complete messages."""
+        if not chunk:  # end of the pipe: stdout's last line without its newline
+            if kind == "stdout" and buffers["stdout"]:
+                self._write([buffers["stdout"].decode("utf-8", "replace").replace("\r", "\n")])
+                buffers["stdout"] = b""
+            return
+        buffers[kind] += chunk
+        if kind == "stdout":
+            *complete, buffers["stdout"] = buffers["stdout"].split(b"\n")
+            self._write([line.decode("utf-8", "replace").replace("\r", "\n") for line in complete])
+        else:
+            messages, buffers["frames"] = _frames(buffers["frames"])
+            self._write(messages)
 
     def _drain_output(self) -> None:
         """Everything the function wrote before it answered is in the pipes: put it in the log before END."""
@@ -372,9 +457,11 @@ class ExecutionEnvironment:
 class _Spawner:
     """Starts every environment's process from one thread that lives as long as the emulator.
 
-    Each process asks the kernel to kill it when its parent goes (PR_SET_PDEATHSIG), so that an
-    emulator killed outright leaves no function running. Linux ties that to the *thread* that
-    started the process, hence this one long-lived thread instead of the short-lived request ones.
+    Where the kernel has PR_SET_PDEATHSIG, each process asks it to kill it when its parent goes, so
+    that an emulator killed outright leaves no function running (bubblewrap's --die-with-parent is
+    the same). Linux ties that to the *thread* that started the process, hence this one long-lived
+    thread instead of the short-lived request ones. Elsewhere the launcher watches a pipe instead
+    (``_PIXELKIT_PARENT_WATCH``), and no ``preexec_fn`` is given (Windows refuses one).
     """
 
     def __init__(self):
@@ -391,7 +478,9 @@ class _Spawner:
 
     def popen(self, *args, **kwargs) -> subprocess.Popen:
         future: Future = Future()
-        self._queue.put((lambda: subprocess.Popen(*args, preexec_fn=_die_with_parent, **kwargs), future))
+        if capabilities.pdeathsig():
+            kwargs["preexec_fn"] = _die_with_parent
+        self._queue.put((lambda: subprocess.Popen(*args, **kwargs), future))
         return future.result()
 
 
@@ -417,33 +506,81 @@ def _frames(buffer: bytes) -> tuple[list[str], bytes]:
     return messages, buffer
 
 
-def _descendants(pid: int) -> list[int]:
-    found, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        found.append(current)
+class _ProcessTree:
+    """An environment's processes through psutil: listed every TREE_REFRESH_SECONDS, their memory read at each poll.
+
+    bubblewrap's own processes are the sandbox, not the function: they are not counted.
+    """
+
+    def __init__(self, pid: int):
+        self._members: list[psutil.Process] = []
+        self._listed = 0.0
         try:
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as children:
-                    queue += [int(child) for child in children.read().split()]
-        except OSError:
-            pass
-    return found
+            self._root: psutil.Process | None = psutil.Process(pid)
+        except psutil.Error:
+            self._root = None
+
+    def resident_bytes(self) -> int:
+        if self._root is None:
+            return 0
+        now = time.monotonic()
+        if not self._members or now - self._listed >= TREE_REFRESH_SECONDS:  # until the function's own process shows
+            self._listed = now
+            try:
+                members = [self._root, *self._root.children(recursive=True)]
+                self._members = [p for p in members if _name(p) != "bwrap"]
+            except psutil.Error:
+                pass
+        total = 0
+        for process in self._members:
+            try:
+                total += process.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
 
 
-def _proc_status(pid: int) -> dict:
-    status: dict = {}
+def _name(process: psutil.Process) -> str:
     try:
-        with open(f"/proc/{pid}/status") as file:
-            for line in file:
-                name, _, value = line.partition(":")
-                if name == "Name":
-                    status[name] = value.strip()
-                elif name in ("VmRSS", "VmHWM"):
-                    status[name] = int(value.split()[0])
-    except (OSError, ValueError):
-        pass
-    return status
+        return process.name()
+    except psutil.Error:
+        return ""
+
+
+def _kill_tree(pid: int) -> None:
+    """Kill a process and every descendant, listed before any of them dies (orphans would leave the tree)."""
+    try:
+        root = psutil.Process(pid)
+        members = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return
+    for process in members:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(members, timeout=5)
+
+
+def _pure_client_note(runtime_env: runtimes.RuntimeEnvironment) -> str:
+    why = (f"{capabilities.SWITCH} names native-runtime-client" if capabilities.without("native-runtime-client")
+           else "pip builds it on Linux only")
+    return (f"The {runtime_env.runtime} runtime has no compiled runtime_client of awslambdaric ({why}): functions "
+            "talk to the Runtime API through the emulator's pure-Python client of it, with the same calls; "
+            "handler resolution, errors and logs are still awslambdaric's.")
+
+
+def _exited(returncode: int | None) -> str:
+    """Lambda's words for a runtime that died: exit 0 gave no reason; else its status or signal."""
+    if returncode == 0:
+        return "Runtime exited without providing a reason"
+    return f"Runtime exited with error: {_exit_reason(returncode)}"
+
+
+# Lambda's runtime manager is written in Go: its "signal: …" words are Go's names of the signals, the same on every OS.
+_SIGNAL_WORDS = {"SIGKILL": "killed", "SIGSEGV": "segmentation fault", "SIGABRT": "aborted", "SIGTERM": "terminated",
+                 "SIGBUS": "bus error", "SIGFPE": "floating point exception", "SIGILL": "illegal instruction",
+                 "SIGINT": "interrupt", "SIGHUP": "hangup", "SIGPIPE": "broken pipe", "SIGQUIT": "quit"}
 
 
 def _exit_reason(returncode: int | None) -> str:
@@ -451,9 +588,10 @@ def _exit_reason(returncode: int | None) -> str:
         return "exit status unknown"
     if returncode < 0:
         try:
-            return f"signal: {signal.Signals(-returncode).name.removeprefix('SIG').lower()}"
+            name = signal.Signals(-returncode).name
         except ValueError:
             return f"signal: {-returncode}"
+        return f"signal: {_SIGNAL_WORDS.get(name, name.removeprefix('SIG').lower())}"
     return f"exit status {returncode}"
 
 

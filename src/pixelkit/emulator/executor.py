@@ -29,6 +29,8 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil
+
 from pixelkit.emulator import deployment_packages, s3_events
 from pixelkit.emulator.async_invocations import AsyncEvent, AsyncInvocations
 from pixelkit.emulator.environments import ExecutionEnvironment, FunctionConfig, Outcome
@@ -65,7 +67,7 @@ class LocalLambdaExecutor:
         self.idle_seconds = idle_seconds
         clean_stale_scratch()
         self.scratch_root = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
-        (self.scratch_root / "pid").write_text(str(os.getpid()))
+        (self.scratch_root / "pid").write_text(f"{os.getpid()} {psutil.Process().create_time()}")
         self.code_store = deployment_packages.CodeStore(self.scratch_root)
         self._environments: list[ExecutionEnvironment] = []
         self._starting: dict[str, int] = {}
@@ -121,14 +123,14 @@ class LocalLambdaExecutor:
 
         ``invoked_arn``: the ARN the caller named (qualified if it gave a qualifier), as the context's
         ``invoked_function_arn`` shows it."""
-        environment = self._acquire(function)
+        environment = self._acquire(function, request_id)
         try:
             return environment.invoke(request_id, payload, trace_id or s3_events.new_trace(function.function_arn)[0],
                                       invoked_arn)
         finally:
             self._release(environment)
 
-    def _acquire(self, function) -> ExecutionEnvironment:
+    def _acquire(self, function, request_id: str) -> ExecutionEnvironment:
         config = FunctionConfig.of(function)
         while True:
             victims: list[tuple[ExecutionEnvironment, str]] = []
@@ -169,8 +171,10 @@ class LocalLambdaExecutor:
         try:
             environment = ExecutionEnvironment(self, function, config)
         except Exception as error:
-            logger.error("lambda %s: could not start an execution environment: %s", config.function_name, error)
-            raise _rest_error("ServiceException", f"The emulator could not start the function: {error}", 500)
+            cause = str(error) or type(error).__name__
+            logger.error("lambda %s: could not start an execution environment: %s", config.function_name, cause)
+            self._log_not_started(function, config, request_id, cause)
+            raise _rest_error("ServiceException", f"The emulator could not start the function: {cause}", 500)
         finally:
             with self._cond:
                 self._starting[config.function_arn] -= 1
@@ -248,6 +252,20 @@ class LocalLambdaExecutor:
         except Exception as error:
             logger.warning("lambda %s: could not write its log: %s", config.function_name, error)
 
+    def _log_not_started(self, function, config: FunctionConfig, request_id: str, cause: str) -> None:
+        """The attempt in the function's log, as what it was: the emulator could not start its environment.
+
+        Lambda has no such line (its environments start); the emulator's own lines say EMULATOR, and
+        START/END/REPORT frame them so that whoever reads the log (step 5) sees a failed attempt.
+        """
+        self.write_logs_for(function, [
+            f"START RequestId: {request_id} Version: $LATEST",
+            f"EMULATOR ERROR: the emulator could not start an execution environment for this function: {cause}",
+            f"END RequestId: {request_id}",
+            f"REPORT RequestId: {request_id}\tDuration: 0.00 ms\tBilled Duration: 0 ms\tMemory Size: "
+            f"{config.memory_mb} MB\tMax Memory Used: 0 MB\tStatus: error\tError Type: Emulator.EnvironmentNotStarted",
+        ])
+
     def write_logs_for(self, function, lines: list[str]) -> None:
         stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
         self.write_logs(FunctionConfig.of(function), stream, lines)
@@ -298,12 +316,15 @@ def _layer_versions(function) -> list:
 def clean_stale_scratch() -> None:
     """Remove what an emulator killed before it could clean up left in the temp folder.
 
-    A folder is stale when the emulator named in its pid file no longer runs; one without a pid
-    file only when it is an hour old (another emulator may be starting right now).
+    A folder is stale when the emulator named in its pid file no longer runs (psutil: that pid
+    exists and started when the file says; never ``os.kill(pid, 0)``, which ends the process on
+    Windows); one without a pid file only when it is an hour old (another emulator may be starting
+    right now).
     """
     for folder in Path(tempfile.gettempdir()).glob(SCRATCH_PREFIX + "*"):
         try:
-            pid = int((folder / "pid").read_text())
+            pid, _, started = (folder / "pid").read_text().partition(" ")
+            owner = (int(pid), float(started) if started else None)
         except (OSError, ValueError):
             try:
                 if time.time() - folder.stat().st_mtime < STALE_WITHOUT_PID_SECONDS:
@@ -311,11 +332,17 @@ def clean_stale_scratch() -> None:
             except OSError:
                 continue
         else:
-            try:
-                os.kill(pid, 0)
-                continue  # its emulator still runs
-            except PermissionError:
-                continue  # it runs, as another user
-            except OSError:
-                pass
+            if _still_runs(*owner):
+                continue
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _still_runs(pid: int, started: float | None) -> bool:
+    """Whether the process ``pid`` runs, and is the one that started at ``started`` (not a reused pid)."""
+    try:
+        process = psutil.Process(pid)
+        return started is None or abs(process.create_time() - started) < 1.0
+    except psutil.AccessDenied:
+        return True  # it runs, as another user
+    except psutil.Error:
+        return False

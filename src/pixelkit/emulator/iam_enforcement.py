@@ -71,7 +71,7 @@ def usage() -> dict:
 
 def save_usage() -> None:
     """When the emulator stops (``make demo`` stops its own), its record stays in .workshop/ for the learner."""
-    from pixelkit.paths import workshop_dir
+    from pixelkit.context.paths import workshop_dir
 
     if not _used:
         return

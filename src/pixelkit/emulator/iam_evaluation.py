@@ -206,3 +206,7 @@ def denial_message(principal_arn: str, action: str, resource: str, decision: Dec
         else f"because no identity-based policy allows the {action} action"
     )
     return f"User: {principal_arn} is not authorized to perform: {action} on resource: {shown} {why}"
+
+
+# Public names for the teaching side (pixelkit.teaching.iam_advice): a policy element's values as a list, IAM's wildcard match.
+listed, matches = _listed, _matches

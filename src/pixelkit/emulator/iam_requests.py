@@ -49,7 +49,7 @@ class Principal:
 
 
 def learner_policy() -> iam_evaluation.NamedPolicy:
-    from pixelkit.paths import POLICIES_DIR
+    from pixelkit.context.paths import POLICIES_DIR
 
     path = POLICIES_DIR / "learner-policy.json"
     return iam_evaluation.NamedPolicy(path.name, json.loads(path.read_text()))

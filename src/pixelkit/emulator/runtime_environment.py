@@ -80,7 +80,10 @@ def wrapped(argv: list[str], env: dict[str, str], seen: dict[str, str] | None = 
 
 def limited(argv: list[str]) -> list[str]:
     """The command, started with Lambda's resource limits (those this system has and allows)."""
-    import resource
+    try:
+        import resource
+    except ImportError:  # a system without POSIX resource limits: the command as it is
+        return argv
 
     wanted = {name: limits for name, limits in LIMITS.items() if hasattr(resource, name)}
     if not wanted:

@@ -10,6 +10,10 @@ repository: a virtual environment made by an interpreter of that version, holdin
 runtime interface client (``awslambdaric``) and boto3, never the kit's packages. When the machine
 has no interpreter of that version, the closest one it has is used, and the function's log says so
 in one line that names the version and how to install the right one.
+
+Nothing here assumes Linux: the cache is platformdirs' user cache folder, a venv's programs and
+site-packages are where its interpreter's ``sysconfig`` puts them (``Scripts\\python.exe`` on
+Windows), and what an interpreter loads is its own ``packaging.tags.sys_tags()``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from pathlib import Path
 
 from packaging.tags import Tag, compatible_tags, cpython_tags
 
+from pixelkit.emulator import capabilities
+from pixelkit.context import paths
+
 logger = logging.getLogger("pixelkit.emulator")
 
 # The Python runtimes Lambda supports for new functions (python3.9 was deprecated on 2025-12-15).
@@ -39,13 +46,6 @@ RUNTIME_PACKAGES = ["awslambdaric", "boto3"]
 # Lambda's Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34); 3.10 and 3.11 on Amazon Linux 2 (2.26).
 _GLIBC = {(3, 10): 26, (3, 11): 26}
 _LOCK = threading.Lock()
-
-
-def cache_dir() -> Path:
-    """Kept across `make clean` and fresh clones: ``PIXELKIT_CACHE_DIR``, else ~/.cache/pixelkit."""
-    base = os.environ.get("PIXELKIT_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pixelkit")
-    return Path(base)
 
 
 class RuntimeRefused(ValueError):
@@ -112,26 +112,42 @@ class Interpreter:
     version: tuple[int, int]
     full_version: str
     prefix: str  # its installation, which a sandbox must let it read
+    scripts: str = "bin"  # where a venv it makes keeps its programs, relative to the venv (Scripts on Windows)
+    purelib: str = ""  # and its site-packages, relative to the venv
+    exe_suffix: str = ""  # ".exe" on Windows
 
     @property
     def name(self) -> str:
         return f"Python {self.full_version}"
 
 
+# What an interpreter says of itself: its version, its installation, and the layout of a venv it makes
+# (sysconfig's "venv" scheme where it has one, 3.11+; else the scheme venv itself uses on 3.10: "nt" on
+# Windows, "posix_prefix" elsewhere; not the default scheme, which is Debian's "posix_local", i.e. local/bin).
+_PROBE = """
+import json, os, sys, sysconfig
+names = sysconfig.get_scheme_names()
+scheme = "venv" if "venv" in names else ("nt" if os.name == "nt" else "posix_prefix")
+paths = {name: sysconfig.get_path(name, scheme, vars={"base": "@V@", "platbase": "@V@"}) for name in ("scripts", "purelib")}
+print(json.dumps([list(sys.version_info[:3]), getattr(sys, "_base_executable", sys.executable), sys.base_prefix,
+                  paths, sysconfig.get_config_var("EXE") or ""]))
+"""
+
+
 def _probe(path: str) -> Interpreter | None:
     try:
-        out = subprocess.run(
-            [path, "-c", "import sys, json; print(json.dumps([list(sys.version_info[:3]), getattr(sys, \"_base_executable\", sys.executable), sys.base_prefix]))"],
-            capture_output=True, text=True, timeout=20, env={"PATH": os.environ.get("PATH", "")},
-        )
-        (major, minor, micro), executable, prefix = json.loads(out.stdout)
-    except (OSError, ValueError, TypeError, subprocess.SubprocessError):
+        out = subprocess.run([path, "-c", _PROBE], capture_output=True, text=True, timeout=20,
+                             env={"PATH": os.environ.get("PATH", ""), **os_essentials()})
+        (major, minor, micro), executable, prefix, paths, exe_suffix = json.loads(out.stdout)
+        scripts, purelib = (os.path.relpath(paths[name], "@V@") for name in ("scripts", "purelib"))
+    except (OSError, ValueError, TypeError, KeyError, subprocess.SubprocessError):
         return None
-    return Interpreter(executable or path, (major, minor), f"{major}.{minor}.{micro}", prefix)
+    return Interpreter(executable or path, (major, minor), f"{major}.{minor}.{micro}", prefix, scripts, purelib,
+                       exe_suffix)
 
 
 @functools.cache
-def interpreters() -> tuple[Interpreter, ...]:
+def _found_interpreters() -> tuple[Interpreter, ...]:
     """Every CPython 3.10+ this machine has: on PATH, pyenv's and uv's; ``PIXELKIT_PYTHONS`` overrides."""
     if os.environ.get("PIXELKIT_PYTHONS") is not None:
         candidates = [p for p in os.environ["PIXELKIT_PYTHONS"].split(os.pathsep) if p]
@@ -143,8 +159,10 @@ def interpreters() -> tuple[Interpreter, ...]:
                 candidates.append(found)
         pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
         candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.1[0-9]*", "bin", "python3.1[0-9]")))
+        candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.1[0-9]*", "python.exe")))  # pyenv-win
         uv_root = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.expanduser("~/.local/share/uv/python")
         candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "bin", "python3.1[0-9]")))
+        candidates += sorted(glob.glob(os.path.join(uv_root, "cpython-3.1[0-9]*", "python.exe")))  # uv on Windows
         candidates.append(sys.executable)
     found: dict[tuple[int, int], Interpreter] = {}
     for path in candidates:
@@ -152,6 +170,16 @@ def interpreters() -> tuple[Interpreter, ...]:
         if interpreter and interpreter.version >= (3, 10) and interpreter.version not in found:
             found[interpreter.version] = interpreter
     return tuple(sorted(found.values(), key=lambda i: i.version))
+
+
+def interpreters() -> tuple[Interpreter, ...]:
+    """The interpreters found, less the versions ``PIXELKIT_WITHOUT`` hides (``python3.13``)."""
+    return tuple(i for i in _found_interpreters() if not capabilities.python_hidden(i.version))
+
+
+def os_essentials() -> dict[str, str]:
+    """What this OS needs in any process's environment for it to start (Windows: SYSTEMROOT, for sockets)."""
+    return {name: os.environ[name] for name in ("SYSTEMROOT", "WINDIR") if name in os.environ}
 
 
 def interpreter_for(runtime: str) -> tuple[Interpreter, str | None]:
@@ -165,6 +193,9 @@ def interpreter_for(runtime: str) -> tuple[Interpreter, str | None]:
         raise RuntimeError("no Python 3.10 or newer found on this machine")
     closest = min(available, key=lambda i: (abs(i.version[1] - wanted[1]), -i.version[1]))
     version = f"3.{wanted[1]}"
+    if capabilities.python_hidden(wanted):
+        return closest, (f"{runtime} runs here on {closest.name}: {capabilities.SWITCH} hides this machine's "
+                         f"Python {version}. Code that works on {closest.name} may fail on Lambda.")
     note = (
         f"{runtime} runs here on {closest.name}: this machine has no Python {version}. Code that works on "
         f"{closest.name} may fail on Lambda. Install it with `pyenv install {version}` or `uv python install "
@@ -184,10 +215,12 @@ class RuntimeEnvironment:
 
     @property
     def python(self) -> Path:
-        return self.venv / "bin" / "python"
+        return self.venv / self.interpreter.scripts / f"python{self.interpreter.exe_suffix}"
 
     @property
     def site_packages(self) -> Path:
+        if self.interpreter.purelib:
+            return self.venv / self.interpreter.purelib
         major, minor = self.interpreter.version
         return self.venv / "lib" / f"python{major}.{minor}" / "site-packages"
 
@@ -202,7 +235,7 @@ class RuntimeEnvironment:
 def runtime_environment(runtime: str, prepare: bool = True) -> RuntimeEnvironment:
     """The runtime environment of ``runtime``, made once (``pixelkit runtimes prepare`` does it ahead)."""
     interpreter, note = interpreter_for(runtime)
-    venv = cache_dir() / "runtimes" / f"{runtime}-on-{interpreter.full_version}"
+    venv = paths.cache_dir() / "runtimes" / f"{runtime}-on-{interpreter.full_version}"
     environment = RuntimeEnvironment(runtime, interpreter, venv, note)
     with _LOCK:
         if not (venv / ".ready").exists():
@@ -219,7 +252,7 @@ def _pip(environment: RuntimeEnvironment, *args: str) -> subprocess.CompletedPro
 
 def wheel_cache(interpreter: Interpreter) -> Path:
     major, minor = interpreter.version
-    return cache_dir() / "wheels" / f"runtime-cp{major}{minor}"
+    return paths.cache_dir() / "wheels" / f"runtime-cp{major}{minor}"
 
 
 def _install(environment: RuntimeEnvironment, requirements: list[str], *options: str) -> subprocess.CompletedProcess:
@@ -255,6 +288,62 @@ def _make_venv(environment: RuntimeEnvironment) -> None:
     (environment.venv / ".ready").write_text(environment.interpreter.full_version)
 
 
+_TAGS_PROBE = """
+import json
+try:
+    from pip._vendor.packaging import tags
+except ImportError:
+    from packaging import tags
+print(json.dumps([str(tag) for tag in tags.sys_tags()]))
+"""
+
+
+@functools.cache
+def _tags_of(python: str) -> tuple[str, ...]:
+    done = subprocess.run([python, "-c", _TAGS_PROBE], capture_output=True, text=True, timeout=60,
+                          env=os_essentials())
+    try:
+        return tuple(json.loads(done.stdout))
+    except ValueError:
+        raise RuntimeError(f"could not ask {python} which wheels it loads: "
+                           f"{(done.stderr.strip().splitlines() or ['no answer'])[-1]}") from None
+
+
+def interpreter_tags(environment: RuntimeEnvironment) -> tuple[str, ...]:
+    """The wheel tags the runtime's own interpreter loads, best first (``packaging.tags.sys_tags()`` run in it)."""
+    return _tags_of(str(environment.python))
+
+
+def why_it_cannot_load(environment: RuntimeEnvironment, architecture: str) -> str:
+    """Why a wheel that loads on Lambda does not load on this runtime's interpreter, in the learner's words."""
+    best = interpreter_tags(environment)[0].split("-")[-1]
+    wanted = SUPPORTED[environment.runtime]
+    if not any(tag.split("-")[-1].startswith(("manylinux", "musllinux", "linux")) for tag in interpreter_tags(environment)):
+        return f"this is not Lambda's Linux (this computer loads {best} wheels)"
+    if environment.interpreter.version != wanted:
+        return f"this machine has no Python {wanted[0]}.{wanted[1]}, and the runtime runs on {environment.interpreter.name}"
+    return f"the function is built for {architecture} and this computer loads {best} wheels"
+
+
+def fetch_substitutes(environment: RuntimeEnvironment, requirements: list[str]) -> Path:
+    """Fetch ``requirements`` as wheels for this runtime's interpreter into its kept cache (``make prepare``).
+
+    They are what stands in for a package's Lambda wheels where those cannot load here (a Mac, Windows,
+    another Python): with them in the cache, that works offline. Already there: nothing is fetched.
+    """
+    wheels = wheel_cache(environment.interpreter)
+    wheels.mkdir(parents=True, exist_ok=True)
+    common = ("download", "--dest", str(wheels), "--only-binary=:all:", "--no-deps", *requirements)
+    if _pip(environment, *common[:3], "--no-index", "--find-links", str(wheels), *common[3:]).returncode == 0:
+        return wheels
+    fetched = _pip(environment, *common)
+    if fetched.returncode != 0:
+        raise RuntimeError(f"could not fetch {', '.join(requirements)} for {environment.interpreter.name} on this "
+                           f"computer: connect to the network and run `make prepare` again. pip said: "
+                           f"{(fetched.stderr.strip().splitlines() or ['nothing'])[-1]}")
+    return wheels
+
+
 def substitute(environment: RuntimeEnvironment, project: str, version: str) -> Path | None:
     """The same release of a native package built for the emulator's interpreter, when it is not Lambda's.
 
@@ -272,15 +361,26 @@ def substitute(environment: RuntimeEnvironment, project: str, version: str) -> P
         return target
 
 
-def prepare(runtimes: list[str] | None = None) -> list[RuntimeEnvironment]:
-    """``pixelkit runtimes prepare``: make the runtime environments now, while there is a network."""
+def prepare(runtimes: list[str] | None = None, substitutes: list[str] | None = None) -> list[RuntimeEnvironment]:
+    """``pixelkit runtimes prepare``: make the runtime environments now, while there is a network.
+
+    ``substitutes``: requirements (the handler's, e.g. ``pillow==13.0.0``) to fetch for each runtime's
+    interpreter too, so that where the package's Lambda wheels cannot load here the same release for
+    this computer is in the cache, offline.
+    """
     prepared = []
     for runtime in runtimes or [NEWEST]:
         try:
             check_runtime(runtime)
-            prepared.append(runtime_environment(runtime))
+            environment = runtime_environment(runtime)
+            if substitutes:
+                try:
+                    fetch_substitutes(environment, substitutes)
+                except RuntimeError as error:  # the runtime itself is ready; only a stand-in for a Linux wheel is missing
+                    logger.warning("%s: %s", runtime, error)
+            prepared.append(environment)
         except (RuntimeRefused, RuntimeError) as error:
-            from pixelkit.errors import WorkshopError
+            from pixelkit.context.errors import WorkshopError
 
             raise WorkshopError(str(error)) from None
     return prepared

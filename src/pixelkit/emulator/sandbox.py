@@ -9,8 +9,9 @@ environment holds Lambda's variables and the function's own, nothing else.
 Where bubblewrap (``bwrap``) is installed, each environment runs in one: a private ``/tmp`` capped
 at the function's ephemeral storage, its own process namespace (it cannot see the emulator or any
 other process), and of this computer's files only the system's libraries and the runtime's Python,
-read-only. Without bwrap the function runs as an ordinary process of the learner, which the
-emulator's console says once.
+read-only. Without bwrap (not installed, not on Linux, failing to start, or ``PIXELKIT_WITHOUT=sandbox``)
+the function runs as an ordinary process of the learner, which the emulator's console says once, with
+what is and is not isolated on this computer and what to do about it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+
+from pixelkit.emulator import capabilities
 
 logger = logging.getLogger("pixelkit.emulator")
 
@@ -32,25 +36,60 @@ _SYSTEM_READ_ONLY = ["/usr", "/etc/ssl", "/etc/ca-certificates", "/etc/hosts", "
 _USR_MERGED = ["/lib", "/lib64", "/bin", "/sbin"]
 
 
-@functools.cache
 def bubblewrap() -> str | None:
-    """The bwrap binary, if it is installed and user namespaces work here; else None (said once)."""
+    """The bwrap binary, if it is installed and makes a sandbox here; else None (the console says why, once).
+
+    ``PIXELKIT_WITHOUT=sandbox`` (or the older ``PIXELKIT_SANDBOX=0``) turns it off.
+    """
+    if capabilities.without("sandbox"):
+        return _unsandboxed(f"{capabilities.SWITCH} names sandbox")
     if os.environ.get("PIXELKIT_SANDBOX", "").lower() in ("0", "off", "no"):
-        logger.warning("Functions run unsandboxed (PIXELKIT_SANDBOX=%s).", os.environ["PIXELKIT_SANDBOX"])
-        return None
+        return _unsandboxed(f"PIXELKIT_SANDBOX={os.environ['PIXELKIT_SANDBOX']}")
+    return _probe_bubblewrap()
+
+
+@functools.cache
+def _probe_bubblewrap() -> str | None:
     path = shutil.which("bwrap")
-    if path:
+    if not path:
+        return _unsandboxed("bubblewrap is not installed")
+    try:
         probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-pid", "--die-with-parent", "true"],
-                               capture_output=True, text=True)
-        if probe.returncode == 0:
-            return path
-        logger.warning("bubblewrap is installed but cannot make a sandbox here (%s); functions run unsandboxed: "
-                       "they can read your files.", probe.stderr.strip() or probe.returncode)
-        return None
-    logger.warning("Functions run unsandboxed: they can read and write your files. Install bubblewrap "
-                   "(Debian/Ubuntu: `sudo apt install bubblewrap`) and restart the emulator to give each "
-                   "function a private /tmp and no view of your home directory or other processes.")
+                               capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as error:
+        return _unsandboxed(f"bubblewrap could not start ({error})")
+    if probe.returncode != 0:
+        return _unsandboxed(f"bubblewrap is installed but cannot make a sandbox here "
+                            f"({probe.stderr.strip() or f'exit status {probe.returncode}'})")
+    return path
+
+
+@functools.cache
+def _unsandboxed(reason: str) -> None:
+    """Said once per emulator: what an unsandboxed function can reach on this computer, and what to do."""
+    logger.warning("Functions run unsandboxed: %s. %s", reason, unsandboxed_advice())
     return None
+
+
+def unsandboxed_advice() -> str:
+    """What is and is not isolated without bubblewrap, and how to get it, in words true for this computer."""
+    isolated = ("Each function runs as an ordinary process of yours: it can read and write your files and see "
+                "your other processes, and /tmp is this computer's, shared (TMPDIR names a folder of its own, its "
+                "EphemeralStorage checked). It still gets only Lambda's environment variables, its MemorySize and "
+                "its Timeout.")
+    for manager, command in (("apt-get", "sudo apt install bubblewrap"), ("dnf", "sudo dnf install bubblewrap"),
+                             ("pacman", "sudo pacman -S bubblewrap"), ("zypper", "sudo zypper install bubblewrap"),
+                             ("apk", "sudo apk add bubblewrap")):
+        if shutil.which(manager):
+            return (f"{isolated} To give each function a private /tmp and no view of your home directory or "
+                    f"other processes: `{command}`, then restart the emulator.")
+    if sys.platform == "darwin":
+        return (f"{isolated} macOS has no bubblewrap (it is a Linux tool): run only functions you trust, as "
+                "with any program you start yourself.")
+    if os.name == "nt":
+        return (f"{isolated} Windows has no bubblewrap (it is a Linux tool): run only functions you trust, or "
+                "run the kit in WSL2 (Ubuntu), where `sudo apt install bubblewrap` gives each function a sandbox.")
+    return f"{isolated} Install bubblewrap (bwrap) with your system's package manager, then restart the emulator."
 
 
 def command(argv: list[str], *, code_dir: Path, opt_dir: Path | None, tmp_dir: Path, tmp_bytes: int,

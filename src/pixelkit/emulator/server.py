@@ -25,9 +25,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from pixelkit.emulator.http_guard import scrubbed
-from pixelkit.errors import WorkshopError
-from pixelkit.paths import workshop_dir
-from pixelkit.target import Target, emulator_is_listening
+from pixelkit.context.errors import WorkshopError
+from pixelkit.context.paths import environment_settings, venv_command, workshop_dir
+from pixelkit.context.target import Target, emulator_is_listening
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -45,8 +45,8 @@ def _check_port_free(port: int) -> None:
         except OSError as error:
             raise WorkshopError(
                 f"Port {port} on {HOST} is taken ({error.strerror}). Is the emulator already running? "
-                "Use that one, or stop it; or choose another port: `.venv/bin/pixelkit emulator --port 4567` "
-                "and `export WORKSHOP_ENDPOINT_URL=http://127.0.0.1:4567`."
+                f"Use that one, or stop it; or choose another port: `{venv_command('pixelkit')} emulator --port 4567` "
+                f"and `{environment_settings(WORKSHOP_ENDPOINT_URL='http://127.0.0.1:4567')}`."
             ) from error
 
 
@@ -135,7 +135,6 @@ def main(argv: list[str] | None = None) -> None:
                         default=os.environ.get("WORKSHOP_EMULATOR_LENIENT", "") not in ("", "0"),
                         help="turn off AWS's strict behaviours that moto lacks (new roles usable at once, triggers "
                              "unvalidated, bucket names free; see pixelkit/emulator/strict.py). IAM stays enforced.")
-    parser.add_argument("--strict", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
     parser.add_argument("--enforce-learner", action="store_true",
                         default=os.environ.get("WORKSHOP_ENFORCE_LEARNER", "") not in ("", "0"),
                         help="authorise the learner's own keys against policies/learner-policy.json too (classroom check)")
@@ -149,8 +148,17 @@ def main(argv: list[str] | None = None) -> None:
         # The shell's credentials and tokens: never needed, never to be found in this process. A
         # process's initial environment stays readable in /proc/<pid>/environ whatever it unsets, so
         # the emulator starts itself again without them.
-        os.execve(sys.executable, [sys.executable, "-m", "pixelkit.emulator", *(sys.argv[1:] if argv is None else argv)],
-                  kept)
+        command = [sys.executable, "-m", "pixelkit.emulator", *(sys.argv[1:] if argv is None else argv)]
+        if os.name == "posix":  # exec replaces this process only there (Python documents os.exec* so)
+            os.execve(sys.executable, command, kept)
+        # Windows' exec starts a new process and ends this one, which hands the console back to the shell
+        # while the emulator still runs: a child, waited for (the console's Ctrl-C reaches it too), instead.
+        child = subprocess.Popen(command, env=kept)
+        while True:
+            try:
+                sys.exit(child.wait())
+            except KeyboardInterrupt:
+                continue
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
     try:
         emulator = Emulator(args.port, args.verbose, strict=not args.lenient, enforce_learner=args.enforce_learner,
@@ -162,13 +170,14 @@ def main(argv: list[str] | None = None) -> None:
     scripts = (
         "the kit's scripts and notebooks use it by default"
         if emulator.port == DEFAULT_PORT
-        else f"for the kit's scripts and notebooks, `export WORKSHOP_ENDPOINT_URL={emulator.url}`"
+        else f"for the kit's scripts and notebooks, `{environment_settings(WORKSHOP_ENDPOINT_URL=emulator.url)}`"
     )
+    cli_settings = environment_settings(AWS_ENDPOINT_URL=emulator.url, AWS_ACCESS_KEY_ID="testing",
+                                        AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
     print(
         f"AWS emulator listening on {emulator.url} (loopback only). Lambda functions run here, without Docker.\n"
         f"Use it from another terminal: {scripts}; for the AWS CLI,\n"
-        f"  export AWS_ENDPOINT_URL={emulator.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
-        "AWS_DEFAULT_REGION=us-east-1\n"
+        f"  {cli_settings}\n"
         + "IAM is enforced: a function's calls are authorised against its role's policies"
         + (", and yours against policies/learner-policy.json" if emulator.enforce_learner else "")
         + "; each denial is logged here.\n"

@@ -1,0 +1,1 @@
+"""The commands a learner or instructor runs: the CLI, the demo, JupyterLab, the classroom."""
