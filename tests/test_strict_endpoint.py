@@ -59,8 +59,10 @@ def test_setup_and_cleanup_against_a_strict_endpoint_in_eu_west_1(strict_endpoin
     state = json.loads((tmp_path / ".workshop" / "state.json").read_text())
     s3 = boto3.client("s3", endpoint_url=url, region_name="eu-west-1",
                       aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret")
-    # bucket names are global: the kit's suffixed names were free, the tutorial's bare one is somebody else's
-    assert state["source_bucket"].startswith("day38-source-") and "belongs to someone else" not in setup.stdout
+    # bucket names are global: the tutorial's bare one is somebody else's (step 1 asks for it to show why it adds
+    # a suffix), the kit's suffixed names are free
+    assert "the tutorial's bucket name day38-source belongs to someone else (names are global)" in setup.stdout
+    assert state["source_bucket"].startswith("day38-source-") and "  bucket name day38-source-" not in setup.stdout
     with pytest.raises(ClientError, match="BucketAlreadyExists"):
         s3.create_bucket(Bucket="day38-source", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     assert "strict: bucket name day38-source is taken" in log.read_text()

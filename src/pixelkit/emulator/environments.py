@@ -157,9 +157,11 @@ class ExecutionEnvironment:
             "PYTHONPATH": os.pathsep.join(python_path),
         })
         # AWS's bootstrap, through the launcher that adds what this computer lacks (runtime_support/),
-        # behind the function's AWS_LAMBDA_EXEC_WRAPPER if it names one
-        argv = runtime_environment.wrapped([str(runtime_env.python), str(runtime_support.LAUNCHER), config.handler],
-                                           env, {} if sandboxed else {sandbox.TASK_ROOT: str(code_dir), sandbox.OPT: opt})
+        # behind the function's AWS_LAMBDA_EXEC_WRAPPER if it names one, with Lambda's resource limits
+        # (set by the runtime's Python, which then becomes the command)
+        argv = runtime_environment.limited(runtime_environment.wrapped(
+            [str(runtime_env.python), str(runtime_support.LAUNCHER), config.handler],
+            env, {} if sandboxed else {sandbox.TASK_ROOT: str(code_dir), sandbox.OPT: opt}), str(runtime_env.python))
         read_only = [Path(runtime_env.interpreter.prefix), runtime_env.venv, runtime_support.FOLDER]
         if not capabilities.native_runtime_client(str(runtime_env.python)):
             env["_PIXELKIT_RUNTIME_CLIENT"] = "pure"
@@ -169,7 +171,6 @@ class ExecutionEnvironment:
         argv, env, cwd = sandbox.command(
             argv, code_dir=code_dir, opt_dir=opt_dir, tmp_dir=self._tmp_dir,
             tmp_bytes=config.ephemeral_mb * 1024 * 1024, read_only=read_only, env=env)
-        argv = runtime_environment.limited(argv)
         self._started = time.monotonic()
         self._init_lines: list[str] = [runtime_environment.init_start(
             config.runtime, runtime_env.interpreter.full_version, config.region, config.function_arn.split(":")[1])]

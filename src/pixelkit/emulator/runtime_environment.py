@@ -78,8 +78,11 @@ def wrapped(argv: list[str], env: dict[str, str], seen: dict[str, str] | None = 
     return [wrapper, *argv]
 
 
-def limited(argv: list[str]) -> list[str]:
-    """The command, started with Lambda's resource limits (those this system has and allows)."""
+def limited(argv: list[str], python: str = sys.executable) -> list[str]:
+    """The command, started with Lambda's resource limits (those this system has and allows).
+
+    ``python`` sets them and then becomes the command (same process), so give one the function's
+    environment can run (the runtime's own, in the sandbox)."""
     try:
         import resource
     except ImportError:  # a system without POSIX resource limits: the command as it is
@@ -103,7 +106,7 @@ def limited(argv: list[str]) -> list[str]:
         "        pass\n"
         "os.execv(sys.argv[1], sys.argv[1:])\n"
     )
-    return [sys.executable, "-I", "-S", "-c", program, *argv]
+    return [python, "-I", "-S", "-c", program, *argv]
 
 
 def init_start(runtime: str, interpreter_version: str, region: str, partition: str) -> str:
