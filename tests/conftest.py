@@ -60,16 +60,6 @@ def emulator_url(tmp_path_factory):
     log_path = tmp_path_factory.mktemp("emulator") / "emulator.log"
     process = EmulatorProcess(port=0, log_path=log_path)
     url = process.start()
-    # As on AWS, the first bucket name asked for belongs to somebody else (strict.py): ask for it here,
-    # so that which test meets it does not depend on the order the tests run in.
-    import boto3
-    from botocore.exceptions import ClientError
-
-    try:
-        boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing",
-                     aws_secret_access_key="testing").create_bucket(Bucket="pixelkit-tests-first-name")
-    except ClientError as error:
-        assert error.response["Error"]["Code"] == "BucketAlreadyExists"
     yield url
     process.stop()
 

@@ -89,6 +89,7 @@ def test_stopping_the_emulator_mid_load_says_which_events_did_not_run_and_nothin
             archive.writestr("app.py", "import time\ndef handler(e, c):\n    time.sleep(5)\n")
         lam.create_function(FunctionName="slow", Runtime="python3.13", Handler="app.handler", Role=role,
                             Code={"ZipFile": code.getvalue()}, Timeout=30)
+        lam.get_waiter("function_active_v2").wait(FunctionName="slow", WaiterConfig={"Delay": 0.2})  # as on AWS
         for n in range(6):
             assert lam.invoke(FunctionName="slow", InvocationType="Event", Payload=json.dumps({"n": n}))["StatusCode"] == 202
         time.sleep(2)  # some running, some queued

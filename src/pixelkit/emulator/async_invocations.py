@@ -6,8 +6,12 @@ https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.htm
 (``MaximumRetryAttempts`` 0-2 in the function's event invoke config) with the same request id; an
 event older than ``MaximumEventAgeInSeconds`` (default 6 hours) is dropped; a dropped or failed
 event goes to the on-failure destination (SQS, SNS, Lambda or S3) as an invocation record, or to
-the dead-letter queue with ``RequestID``, ``ErrorCode`` and ``ErrorMessage`` attributes; reserved
-concurrency makes events wait, not fail. Lambda waits about 1 and 2 minutes before its retries; the
+the dead-letter queue with ``RequestID``, ``ErrorCode`` and ``ErrorMessage`` (the exception's message)
+attributes; reserved concurrency makes events wait, not fail, except a reserved concurrency of 0: the
+event goes to the on-failure destination at once, ``condition: ZeroReservedConcurrency``,
+``approximateInvokeCount: 0`` (AWS's recordings: LocalStack's ``test_lambda.snapshot.json``,
+``TestLambdaConcurrency::test_reserved_concurrency``;
+``test_lambda_destinations.snapshot.json``, ``TestLambdaDLQ::test_dead_letter_queue``). Lambda waits about 1 and 2 minutes before its retries; the
 emulator keeps the count and shortens the waits (1 and 2 seconds) so that a class sees the outcome.
 """
 
@@ -97,6 +101,12 @@ class AsyncInvocations:
                            event.description or event.request_id, max_age)
             self.on_failure(function, event, "EventAgeExceeded", None, destination_config)
             return
+        if function.reserved_concurrency is not None and int(function.reserved_concurrency) == 0:
+            # Lambda cannot run it at all: straight to the on-failure destination, never attempted.
+            logger.warning("lambda %s: event %s dropped, the function's reserved concurrency is 0", name,
+                           event.description or event.request_id)
+            self.on_failure(function, event, "ZeroReservedConcurrency", None, destination_config)
+            return
         from pixelkit.emulator.executor import Throttled
 
         try:
@@ -136,14 +146,15 @@ class AsyncInvocations:
         if target:
             self._send(function, target, _record(function, event, condition, outcome))
             return
-        dead_letter = getattr(function, "dead_letter_target", None)
+        from pixelkit.emulator.function_configuration import record_of
+
+        dead_letter = record_of(function.function_arn).dead_letter_target
         if dead_letter:
-            error_code = (outcome.error_type if outcome else condition) or "Unhandled"
             message = json.loads(outcome.payload).get("errorMessage", "") if outcome else condition
-            attributes = {
+            attributes = {  # as recorded: the exception's message alone
                 "RequestID": {"DataType": "String", "StringValue": event.request_id},
                 "ErrorCode": {"DataType": "Number", "StringValue": "200"},
-                "ErrorMessage": {"DataType": "String", "StringValue": f"{error_code}: {message}"[:1000]},
+                "ErrorMessage": {"DataType": "String", "StringValue": str(message)[:1000]},
             }
             self._send(function, dead_letter, event.payload.decode("utf-8", "replace"), attributes)
 

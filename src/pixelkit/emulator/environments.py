@@ -42,7 +42,7 @@ from pathlib import Path
 
 import psutil
 
-from pixelkit.emulator import capabilities, runtime_support, runtimes, sandbox
+from pixelkit.emulator import capabilities, runtime_environment, runtime_support, runtimes, sandbox
 from pixelkit.emulator.runtime_api import Invocation, RuntimeAPI
 
 logger = logging.getLogger("pixelkit.emulator")
@@ -144,8 +144,7 @@ class ExecutionEnvironment:
         opt = sandbox.OPT if sandboxed else str(opt_dir or "/nonexistent-opt")
         minor = runtime_env.interpreter.version[1]
         # Lambda's defaults, which a function may set itself; then its own variables; then the reserved ones.
-        env = {"PATH": f"/usr/local/bin:/usr/bin:/bin:{opt}/bin", "LD_LIBRARY_PATH": f"{opt}/lib",
-               "LANG": "en_US.UTF-8", "TZ": ":UTC"}
+        env = runtime_environment.defaults(sandbox.TASK_ROOT if sandboxed else str(code_dir), opt)
         env.update(self.service.function_environment(function, config, self.stream))
         python_path = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         python_path += [f"{opt}/python/lib/python3.{minor}/site-packages", f"{opt}/python"]
@@ -157,8 +156,12 @@ class ExecutionEnvironment:
             "LAMBDA_RUNTIME_DIR": str(runtime_env.site_packages),
             "PYTHONPATH": os.pathsep.join(python_path),
         })
-        # AWS's bootstrap, through the launcher that adds what this computer lacks (runtime_support/)
-        argv = [str(runtime_env.python), str(runtime_support.LAUNCHER), config.handler]
+        # AWS's bootstrap, through the launcher that adds what this computer lacks (runtime_support/),
+        # behind the function's AWS_LAMBDA_EXEC_WRAPPER if it names one, with Lambda's resource limits
+        # (set by the runtime's Python, which then becomes the command)
+        argv = runtime_environment.limited(runtime_environment.wrapped(
+            [str(runtime_env.python), str(runtime_support.LAUNCHER), config.handler],
+            env, {} if sandboxed else {sandbox.TASK_ROOT: str(code_dir), sandbox.OPT: opt}), str(runtime_env.python))
         read_only = [Path(runtime_env.interpreter.prefix), runtime_env.venv, runtime_support.FOLDER]
         if not capabilities.native_runtime_client(str(runtime_env.python)):
             env["_PIXELKIT_RUNTIME_CLIENT"] = "pure"
@@ -169,8 +172,8 @@ class ExecutionEnvironment:
             argv, code_dir=code_dir, opt_dir=opt_dir, tmp_dir=self._tmp_dir,
             tmp_bytes=config.ephemeral_mb * 1024 * 1024, read_only=read_only, env=env)
         self._started = time.monotonic()
-        self._init_lines: list[str] = [f"INIT_START Runtime Version: {config.runtime.replace('python', 'python:')}"
-                                       f"\tRuntime Version ARN: emulated on {runtime_env.interpreter.name}"]
+        self._init_lines: list[str] = [runtime_environment.init_start(
+            config.runtime, runtime_env.interpreter.full_version, config.region, config.function_arn.split(":")[1])]
         self._init_lines += [f"EMULATOR NOTE: {note}" for note in ([runtime_env.note] if runtime_env.note else []) + notes]
         for note in notes + ([runtime_env.note] if runtime_env.note else []):
             self.service.say_once(note)
@@ -232,7 +235,7 @@ class ExecutionEnvironment:
 
     # Invoke --------------------------------------------------------------------------------
 
-    def invoke(self, request_id: str, payload: bytes, trace_id: str) -> Outcome:
+    def invoke(self, request_id: str, payload: bytes, trace_id: str, invoked_arn: str | None = None) -> Outcome:
         config = self.config
         init_error = None
         if not self._api.initialised.is_set() or self._api.init_error is not None:
@@ -246,7 +249,8 @@ class ExecutionEnvironment:
         self._write([f"START RequestId: {request_id} Version: $LATEST"])
         invocation_started = time.monotonic()  # the timeout counts the invoke phase only, as on Lambda
         deadline = invocation_started + config.timeout
-        invocation = Invocation(request_id, payload, config.function_arn, int((time.time() + config.timeout) * 1000),
+        invocation = Invocation(request_id, payload, invoked_arn or config.function_arn,
+                                int((time.time() + config.timeout) * 1000),
                                 trace_id)
         timed_out = out_of_memory = False
         if init_error is None:

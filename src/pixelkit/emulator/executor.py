@@ -12,8 +12,7 @@ laptop (or this kit's CI) often lacks. This module puts Lambda's invoke path in 
   function's reserved concurrency (``PutFunctionConcurrency``) is honoured: synchronous calls beyond
   it get ``TooManyRequestsException``, asynchronous events wait.
   (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
-- CreateFunction and UpdateFunctionCode/Configuration refuse what Lambda refuses: an unsupported
-  runtime (``runtimes.py``), a package over the size limits (``deployment_packages.py``).
+- What each operation refuses before anything runs (runtime, sizes, states...) is ``lambda_api.py``'s.
 - S3 events arrive through ``s3_events.py`` (``iam_enforcement.py`` checks the function's permission).
 """
 
@@ -32,10 +31,11 @@ from pathlib import Path
 
 import psutil
 
-from pixelkit.emulator import deployment_packages, runtimes, s3_events
+from pixelkit.emulator import deployment_packages, s3_events
 from pixelkit.emulator.async_invocations import AsyncEvent, AsyncInvocations
 from pixelkit.emulator.environments import ExecutionEnvironment, FunctionConfig, Outcome
 from pixelkit.emulator.identity import role_credentials
+from pixelkit.emulator.runtime_environment import RESERVED_VARIABLES
 
 logger = logging.getLogger("pixelkit.emulator")
 
@@ -43,16 +43,6 @@ IDLE_SECONDS = 300.0  # Lambda keeps an idle environment for minutes; so does th
 LOG_TAIL_BYTES = 4096
 SCRATCH_PREFIX = "pixelkit-lambda-envs-"
 STALE_WITHOUT_PID_SECONDS = 3600.0
-# Kept out of every function's environment: Lambda sets them itself.
-RESERVED_VARIABLES = {
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-}
-
-
 class Throttled(Exception):
     """The function's reserved concurrency is in use: a synchronous call gets 429, an event waits."""
 
@@ -88,85 +78,32 @@ class LocalLambdaExecutor:
         self._stopped = threading.Event()
         threading.Thread(target=self._reap_idle, daemon=True, name="lambda-reaper").start()
 
-    # Wiring into moto ----------------------------------------------------------------------
-
-    def install(self) -> None:
-        from moto.awslambda.models import LambdaBackend, LambdaFunction
-
-        executor = self
-
-        def invoke(function, body, request_headers, response_headers):
-            return executor.invoke(function, body, request_headers, response_headers)
-
-        create_function = LambdaBackend.create_function
-        update_code = LambdaFunction.update_function_code
-        update_configuration = LambdaFunction.update_configuration
-
-        publish_layer = LambdaBackend.publish_layer_version
-
-        def checked_create_function(backend, spec):
-            _check_spec(spec, "CreateFunction")
-            function = create_function(backend, spec)
-            function.dead_letter_target = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
-            try:  # code from S3 and layers count too, once moto has fetched them
-                _check_unzipped(function)
-            except Exception:
-                backend.delete_function(function.function_name)
-                raise
-            return function
-
-        def checked_update_code(function, spec):
-            _check_spec({"Code": spec}, "UpdateFunctionCode")
-            before = (function.code_bytes, function.code_size, function.code_sha_256, dict(function.code))
-            result = update_code(function, spec)
-            try:
-                _check_unzipped(function)
-            except Exception:
-                function.code_bytes, function.code_size, function.code_sha_256, function.code = before
-                raise
-            return result
-
-        def checked_publish_layer(backend, spec):
-            content = spec.get("Content") or {}
-            if content.get("ZipFile"):
-                _check_spec({"Code": {"ZipFile": content["ZipFile"]}}, "PublishLayerVersion")
-            return publish_layer(backend, spec)
-
-        def checked_update_configuration(function, spec):
-            _check_spec(spec, "UpdateFunctionConfiguration")
-            if "DeadLetterConfig" in spec:
-                function.dead_letter_target = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
-            return update_configuration(function, spec)
-
-        LambdaFunction.invoke = invoke
-        LambdaBackend.create_function = checked_create_function
-        LambdaBackend.publish_layer_version = checked_publish_layer
-        LambdaFunction.update_function_code = checked_update_code
-        LambdaFunction.update_configuration = checked_update_configuration
-        s3_events.install(self)
-
     # The Invoke API --------------------------------------------------------------------------
 
-    def invoke(self, function, body, request_headers, response_headers) -> bytes:
+    def invoke(self, function, body, request_headers, response_headers, request_id: str | None = None,
+               qualifier: str | None = None) -> bytes:
+        """Invoke (``lambda_api`` has checked the request): the function's answer, or 202/204's empty body.
+
+        ``request_id`` is the request's ``x-amzn-RequestId``, which becomes the invocation's ``aws_request_id``.
+        moto calls this as ``LambdaFunction.invoke`` for InvokeAsync too.
+        """
         headers = {k.lower(): v for k, v in dict(request_headers or {}).items()}
         kind = headers.get("x-amz-invocation-type", "RequestResponse")
         payload = body.encode() if isinstance(body, str) else (body or b"")
         if not payload:
             payload = b"{}"
-        try:
-            json.loads(payload)
-        except ValueError as error:
-            raise _rest_error("InvalidRequestContentException",
-                              f"Could not parse request body into json: Could not parse payload into json: {error}")
         if kind == "DryRun":
             return b""
         if kind == "Event":
             self.async_queue.submit(AsyncEvent(function.function_arn, function.account_id, function.region, payload,
+                                               request_id=request_id or str(uuid.uuid4()),
                                                trace_id=s3_events.new_trace(function.function_arn)[0],
                                                description="an Event invocation"))
             return b""
         try:
-            outcome = self.run(function, payload, str(uuid.uuid4()), s3_events.new_trace(function.function_arn)[0])
+            outcome = self.run(function, payload, request_id or str(uuid.uuid4()),
+                               s3_events.new_trace(function.function_arn)[0],
+                               f"{function.function_arn}:{qualifier}" if qualifier else None)
         except Throttled:
             raise _rest_error("TooManyRequestsException", "Rate Exceeded.", 429,
                               Reason="ReservedFunctionConcurrentInvocationLimitExceeded", Type="User") from None
@@ -180,11 +117,16 @@ class LocalLambdaExecutor:
 
     # Running: environments, concurrency ------------------------------------------------------
 
-    def run(self, function, payload: bytes, request_id: str, trace_id: str | None) -> Outcome:
-        """One invocation in an environment of the function; ``Throttled`` past its reserved concurrency."""
+    def run(self, function, payload: bytes, request_id: str, trace_id: str | None,
+            invoked_arn: str | None = None) -> Outcome:
+        """One invocation in an environment of the function; ``Throttled`` past its reserved concurrency.
+
+        ``invoked_arn``: the ARN the caller named (qualified if it gave a qualifier), as the context's
+        ``invoked_function_arn`` shows it."""
         environment = self._acquire(function, request_id)
         try:
-            return environment.invoke(request_id, payload, trace_id or s3_events.new_trace(function.function_arn)[0])
+            return environment.invoke(request_id, payload, trace_id or s3_events.new_trace(function.function_arn)[0],
+                                      invoked_arn)
         finally:
             self._release(environment)
 
@@ -304,7 +246,9 @@ class LocalLambdaExecutor:
             if stream not in backend.groups[group].streams:
                 backend.create_log_stream(group, stream)
             now = int(time.time() * 1000)
-            backend.put_log_events(group, stream, [{"timestamp": now, "message": line} for line in lines])
+            # CloudWatch keeps each event as Lambda sends it: ending with its newline
+            backend.put_log_events(group, stream, [{"timestamp": now, "message": line if line.endswith("\n") else line + "\n"}
+                                                   for line in lines])
         except Exception as error:
             logger.warning("lambda %s: could not write its log: %s", config.function_name, error)
 
@@ -327,10 +271,12 @@ class LocalLambdaExecutor:
         self.write_logs(FunctionConfig.of(function), stream, lines)
 
     def layers_dir(self, function) -> Path | None:
-        """The function's layers unpacked (what it sees at /opt), or None when it has none."""
+        """The function's layers unpacked (what it sees at /opt), an empty folder when it has none."""
         arns = [layer["Arn"] for layer in function.layers or []]
-        if not arns:
-            return None
+        if not arns:  # /opt exists on Lambda without layers too: empty, and not the function's to write
+            empty = self.scratch_root / "opt-without-layers"
+            empty.mkdir(mode=0o555, exist_ok=True)
+            return empty
         return self.code_store.unpack_layers(arns, [layer.code_bytes for layer in _layer_versions(function)])
 
     def find_function(self, arn: str, account_id: str, region: str):
@@ -358,32 +304,6 @@ class LocalLambdaExecutor:
         return left
 
 
-def _check_spec(spec: dict, operation: str) -> None:
-    """Refuse at the API what Lambda refuses, with its code and message."""
-    if "Runtime" in spec or operation == "CreateFunction":
-        if spec.get("PackageType", "Zip") == "Zip":
-            try:
-                runtimes.check_runtime(spec.get("Runtime"))
-            except runtimes.RuntimeRefused as refused:
-                raise _rest_error(refused.code, refused.message)
-    variables = ((spec.get("Environment") or {}).get("Variables") or {})
-    reserved = sorted(set(variables) & RESERVED_VARIABLES)
-    if reserved:
-        raise _rest_error("InvalidParameterValueException",
-                          "Lambda was unable to configure your environment variables because the environment "
-                          "variables you have provided contains reserved keys that are currently not supported "
-                          f"for modification. Reserved keys used in this request: {', '.join(reserved)}")
-    code = spec.get("Code") or {}
-    if code.get("ZipFile"):
-        zip_bytes = code["ZipFile"]
-        if isinstance(zip_bytes, str):
-            zip_bytes = base64.b64decode(zip_bytes)
-        try:
-            deployment_packages.check_package(zip_bytes, operation)
-        except deployment_packages.PackageRefused as refused:
-            raise _rest_error(refused.code, refused.message, refused.status)
-
-
 def _layer_versions(function) -> list:
     """moto's layer versions of the function's Layers (the ones it still has)."""
     from moto.awslambda.utils import get_backend
@@ -391,16 +311,6 @@ def _layer_versions(function) -> list:
     backend = get_backend(function.account_id, function.region)
     layers = [backend.layers_versions_by_arn(layer["Arn"]) for layer in function.layers or []]
     return [layer for layer in layers if layer is not None]
-
-
-def _check_unzipped(function) -> None:
-    """Lambda's 250 MB limit on the function's code and its layers, unzipped, together."""
-    sizes = [deployment_packages.unzipped_size(function.code_bytes)]
-    sizes += [deployment_packages.unzipped_size(layer.code_bytes) for layer in _layer_versions(function)]
-    try:
-        deployment_packages.check_unzipped(sum(sizes))
-    except deployment_packages.PackageRefused as refused:
-        raise _rest_error(refused.code, refused.message, refused.status)
 
 
 def clean_stale_scratch() -> None:

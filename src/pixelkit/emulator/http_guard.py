@@ -3,9 +3,10 @@
 A server on a learner's laptop that runs the code it is sent must not be reachable from the web
 pages the learner visits. Two browser mechanisms would let a page reach 127.0.0.1:4566:
 - DNS rebinding: a page of ``evil.example`` makes its own name resolve to 127.0.0.1; its requests
-  then carry ``Host: evil.example:4566``. Only requests addressed to the emulator by its loopback
-  name are answered (``127.0.0.1:PORT``, ``localhost:PORT``, ``[::1]:PORT``, and ``*.localhost:PORT``,
-  which RFC 6761 reserves for loopback and S3's virtual-hosted style uses).
+  then carry ``Host: evil.example:4566``. Only requests addressed to the emulator by a loopback
+  name are answered (``127.0.0.1``, ``localhost``, ``[::1]``, and ``*.localhost``, which RFC 6761
+  reserves for loopback and S3's virtual-hosted style uses), on any port: the name is what a
+  rebinding page cannot fake, while the port differs behind a proxy or an SSH tunnel.
 - Cross-origin requests: a page's ``fetch`` carries its ``Origin``. A request whose Origin is not the
   emulator's own is refused, and no response carries CORS headers, so no page may read one.
 AWS SDKs and the CLI send neither a foreign Host nor an Origin, so they are never refused.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 
-from pixelkit.emulator import s3_events
+from pixelkit.emulator import request_context
 
 logger = logging.getLogger("pixelkit.emulator")
 
@@ -35,8 +36,12 @@ class LoopbackOnly:
 
     def _host_ok(self, host: str) -> bool:
         host = host.lower()
-        port = str(self._port_of())
-        return host in self._allowed_hosts() or (host.endswith(f".localhost:{port}") and "/" not in host)
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if host.startswith("[") and "]" in host:
+            name = host[:host.index("]") + 1]
+        if "/" in host or "@" in host:
+            return False
+        return name in ("127.0.0.1", "localhost", "[::1]") or name.endswith(".localhost")
 
     def _origin_ok(self, origin: str | None) -> bool:
         if origin is None:
@@ -55,7 +60,7 @@ class LoopbackOnly:
         if not self._origin_ok(origin):
             return self._refuse(start_response, f"Origin {origin!r}", "it comes from a web page of another "
                                 "origin; the emulator does not answer web pages")
-        s3_events.remember_request(environ)
+        request_context.remember(environ)
 
         def without_cors(status, headers, exc_info=None):
             kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]

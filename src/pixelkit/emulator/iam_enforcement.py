@@ -1,39 +1,38 @@
-"""IAM enforced in the emulator: a function's calls are authorised against its role's policies.
+"""IAM in the emulator, second half: the decision, and what it is recorded and enforced on.
 
-What it adds to moto's server (``install``):
+A function's calls are authorised against its role's policies, as on AWS. ``iam_requests`` reads each
+request as IAM does (principal, action, resource); this module decides (``iam_evaluation``) and acts:
 
 - Every request signed with an assumed-role session's keys (a function's credentials,
   see ``identity.role_credentials``, or any ``sts assume-role`` session) is authorised
-  against that role's inline and attached managed policies (``iam_evaluation``). A
-  denied call gets AWS's error: ``AccessDenied`` (403) from S3, IAM and STS,
-  ``AccessDeniedException`` (403) from Lambda, CloudWatch Logs and the JSON services,
-  with AWS's message naming the principal, the action and the resource. The learner's own
-  keys (``testing``, or any key that is not an assumed role) stay an administrator's,
-  unless ``enforce_learner``: then ``policies/learner-policy.json`` applies to them.
+  against that role's inline and attached managed policies. A denied call gets AWS's error:
+  ``AccessDenied`` (403) from S3, IAM and STS, ``AccessDeniedException`` (403) from Lambda,
+  CloudWatch Logs and the JSON services, with AWS's message naming the principal, the action and
+  the resource. The learner's own keys (``testing``, or any key that is not an assumed role) stay an
+  administrator's, unless ``enforce_learner``: then ``policies/learner-policy.json`` applies to them.
 - CloudWatch Logs written by the Lambda service for a function (in this process) are
   the role's calls too, as on AWS: authorised and recorded; denied, they are lost.
-- CreateFunction (and a configuration update) with a role whose trust policy does not
-  let ``lambda.amazonaws.com`` assume it is refused as Lambda refuses it.
+- ``lambda_may_assume``: whether a role's trust policy lets ``lambda.amazonaws.com`` assume it
+  (``lambda_api`` refuses CreateFunction and UpdateFunctionConfiguration otherwise, as Lambda does).
 - An S3 event reaches a function only if the function's resource policy lets
   ``s3.amazonaws.com`` invoke it for that bucket; otherwise it is dropped, with a line
   on the console saying why.
 - Every action and resource a role used, allowed or denied, is recorded; the loopback
   endpoint ``GET /_pixelkit/iam/used`` returns it (``pixelkit policy used`` reads it).
+
+``moto_changes`` installs the hooks below into moto.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import unquote
 
-from pixelkit.emulator import iam_evaluation
-from pixelkit.emulator.identity import assumed_role_session
+from pixelkit.emulator import iam_evaluation, iam_requests
+from pixelkit.emulator.iam_requests import Principal
 
 logger = logging.getLogger("pixelkit.emulator")
 
@@ -50,34 +49,6 @@ _used_lock = threading.Lock()
 # The service of the HTTP request this thread serves, if any: tells a learner's
 # CloudWatch Logs call from a write the Lambda service makes in-process.
 _request = threading.local()
-_settings = {"enforce_learner": False}
-
-
-@dataclass
-class Principal:
-    arn: str
-    account_id: str
-    partition: str
-    role_name: str | None = None  # None: the learner's own keys
-    session_name: str | None = None
-
-    @property
-    def role_arn(self) -> str | None:
-        if self.role_name is None:
-            return None
-        return f"arn:{self.partition}:iam::{self.account_id}:role/{self.role_name}"
-
-    def policies(self) -> list[iam_evaluation.NamedPolicy]:
-        if self.role_name is None:
-            return [learner_policy()]
-        return iam_evaluation.role_policies(self.account_id, self.partition, self.role_name)
-
-
-def learner_policy() -> iam_evaluation.NamedPolicy:
-    from pixelkit.context.paths import POLICIES_DIR
-
-    path = POLICIES_DIR / "learner-policy.json"
-    return iam_evaluation.NamedPolicy(path.name, json.loads(path.read_text()))
 
 
 # Recording --------------------------------------------------------------------------------
@@ -141,35 +112,6 @@ def authorize(principal: Principal, action: str, resource: str, context: dict | 
     return message
 
 
-def _principal_of(response) -> Principal | None:
-    """The function's (or any assumed role's) identity, the learner's when enforced, else None (admin)."""
-    from moto.utilities.utils import get_partition
-
-    access_key = response.get_access_key()
-    if access_key == "AKIAEXAMPLE":  # moto's answer when there is none: maybe a presigned URL
-        credential = (response.querystring.get("X-Amz-Credential") or [""])[0]
-        access_key = credential.split("/")[0] or access_key
-    session = assumed_role_session(access_key)
-    if session is not None:
-        token = response.headers.get("X-Amz-Security-Token") or (response.querystring.get("X-Amz-Security-Token") or [None])[0]
-        if token != session.session_token:
-            return Principal(session.arn, session.account_id, session.partition, "\0invalid-token", session.session_name)
-        return Principal(session.arn, session.account_id, session.partition,
-                         session.role_arn.rsplit("/", 1)[-1], session.session_name)
-    if _settings["enforce_learner"]:
-        partition = get_partition(response.region)
-        return Principal(f"arn:{partition}:iam::{response.current_account}:user/moto", response.current_account, partition)
-    return None
-
-
-def _signing_service(response) -> str:
-    match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", response.headers.get("Authorization", ""))
-    if match:
-        return match.group(1)
-    credential = (response.querystring.get("X-Amz-Credential") or [""])[0].split("/")
-    return credential[3] if len(credential) > 3 else (response.service_name or "")
-
-
 @lru_cache(maxsize=None)
 def _protocol(service_name: str) -> str:
     import botocore.session
@@ -191,228 +133,52 @@ def _deny(response, message: str):
     return error
 
 
-def _invalid_token(response):
-    from moto.core.exceptions import InvalidClientTokenIdError
+# What moto's server is given (``moto_changes`` installs these, in its order) ----------------------
 
-    return InvalidClientTokenIdError()
+def authorize_normal_action(response, resource: str = "*") -> None:
+    """moto's hook before every non-S3 request: authorise the principal's action on the resource.
 
-
-# Actions and resources of the services a function calls -----------------------------------
-
-LAMBDA_ACTIONS = {"Invoke": "InvokeFunction"}
-
-
-def _json_body(response) -> dict:
+    Lambda's requests are authorised by ``lambda_api`` (with its name resolution), not here.
+    """
+    _request.service = response.service_name
     try:
-        return json.loads(response.body or "{}")
-    except (TypeError, ValueError):
-        return {}
+        principal = iam_requests.principal_of(response)
+    except iam_requests.InvalidSessionToken:
+        from moto.core.exceptions import InvalidClientTokenIdError
 
-
-def _param(response, name: str) -> str | None:
-    value = response.querystring.get(name)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value or _json_body(response).get(name)
-
-
-def normal_action_and_resource(response) -> tuple[str, str, dict]:
-    """The IAM action, the resource ARN and the request's condition keys of a non-S3 request."""
-    service = _signing_service(response)
-    operation = response._get_action() or ""
-    region, account, partition = response.region, response.current_account, response.partition
-    context: dict = {"aws:RequestedRegion": region}
-    resource = "*"
-    if service == "lambda":
-        operation = LAMBDA_ACTIONS.get(operation, operation)
-        match = response.uri_match or {}
-        name = match.get("FunctionName") or (_json_body(response).get("FunctionName") if operation == "CreateFunction" else None)
-        if match.get("Resource"):
-            resource = unquote(match["Resource"])
-        elif name:
-            name = unquote(name)
-            if name.startswith("arn:"):
-                resource = name
-            elif ":function:" in name:
-                resource = f"arn:{partition}:lambda:{region}:{name}"
-            else:
-                resource = f"arn:{partition}:lambda:{region}:{account}:function:{name}"
-            qualifier = (response.querystring.get("Qualifier") or [None])[0]
-            if qualifier and resource.count(":") == 6:
-                resource += f":{qualifier}"
-    elif service == "logs":
-        body = _json_body(response)
-        group = body.get("logGroupName") or body.get("logGroupIdentifier")
-        if body.get("resourceArn"):
-            resource = body["resourceArn"]
-        elif group and group.startswith("arn:"):
-            resource = group
-        elif group:
-            resource = f"arn:{partition}:logs:{region}:{account}:log-group:{group}"
-            if body.get("logStreamName") and operation in ("CreateLogStream", "PutLogEvents", "DeleteLogStream", "GetLogEvents"):
-                resource += f":log-stream:{body['logStreamName']}"
-        elif operation == "DescribeLogGroups":
-            resource = f"arn:{partition}:logs:{region}:{account}:log-group::log-stream:"
-    elif service == "iam":
-        for param, kind in (("RoleName", "role"), ("UserName", "user"), ("GroupName", "group"),
-                            ("InstanceProfileName", "instance-profile")):
-            value = _param(response, param)
-            if value:
-                resource = f"arn:{partition}:iam::{account}:{kind}/{value}"
-                if kind == "role":
-                    resource = _role_arn(account, partition, value)
-                break
-        else:
-            resource = _param(response, "PolicyArn") or resource
-        if _param(response, "PolicyArn"):
-            context["iam:PolicyARN"] = _param(response, "PolicyArn")
-    elif service == "sts":
-        resource = _param(response, "RoleArn") or resource
-    return f"{service}:{operation}", resource, context
-
-
-def _role_arn(account: str, partition: str, name: str) -> str:
-    from moto.iam.models import iam_backends
-
-    try:
-        return iam_backends[account][partition].get_role(name).arn
-    except Exception:
-        return f"arn:{partition}:iam::{account}:role/{name}"
-
-
-# moto's S3 action names where IAM's differ (bucket- or object-level request, query parameter)
-S3_BUCKET_ACTIONS = {
-    ("HEAD", None): "ListBucket",
-    ("GET", "publicAccessBlock"): "GetBucketPublicAccessBlock",
-    ("PUT", "publicAccessBlock"): "PutBucketPublicAccessBlock",
-    ("DELETE", "publicAccessBlock"): "PutBucketPublicAccessBlock",
-    ("GET", "encryption"): "GetEncryptionConfiguration",
-    ("PUT", "encryption"): "PutEncryptionConfiguration",
-    ("DELETE", "encryption"): "PutEncryptionConfiguration",
-    ("GET", "ownershipControls"): "GetBucketOwnershipControls",
-    ("PUT", "ownershipControls"): "PutBucketOwnershipControls",
-    ("DELETE", "ownershipControls"): "PutBucketOwnershipControls",
-    ("GET", "object-lock"): "GetBucketObjectLockConfiguration",
-    ("PUT", "object-lock"): "PutBucketObjectLockConfiguration",
-    ("GET", "replication"): "GetReplicationConfiguration",
-    ("PUT", "replication"): "PutReplicationConfiguration",
-    ("DELETE", "replication"): "PutReplicationConfiguration",
-}
-S3_OBJECT_ACTIONS = {
-    ("DELETE", "tagging"): "DeleteObjectTagging",
-    ("GET", "attributes"): "GetObjectAttributes",
-    ("PUT", "retention"): "PutObjectRetention",
-    ("PUT", "legal-hold"): "PutObjectLegalHold",
-}
-
-
-def s3_action(response, bucket_name: str | None, key_name: str | None) -> str:
-    action = response.data.get("Action") or ""
-    action = action[0] if isinstance(action, list) else action
-    table = S3_OBJECT_ACTIONS if key_name else S3_BUCKET_ACTIONS if bucket_name else {}
-    params = set(response.querystring) if response.parsed_url.query else set()
-    for param in sorted(params):
-        if (response.method, param) in table:
-            return table[(response.method, param)]
-    if (response.method, None) in table:
-        return table[(response.method, None)]
-    return {"GetPublicAccessBlock": "GetBucketPublicAccessBlock", "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
-            "ListObjects": "ListBucket", "ListObjectsV2": "ListBucket", "ListBuckets": "ListAllMyBuckets",
-            "HeadBucket": "ListBucket"}.get(action, action)
-
-
-def _s3_checks(response, bucket_name: str | None, key_name: str | None) -> list[tuple[str, str, dict]]:
-    partition = response.partition
-    action = s3_action(response, bucket_name, key_name)
-    context: dict = {"aws:RequestedRegion": response.region}
-    prefix = (response.querystring.get("prefix") or [None])[0] if response.parsed_url.query else None
-    if prefix is not None:
-        context["s3:prefix"] = prefix
-    if key_name:
-        resource = f"arn:{partition}:s3:::{bucket_name}/{key_name}"
-    elif bucket_name:
-        resource = f"arn:{partition}:s3:::{bucket_name}"
-    else:
-        resource = "*"
-    checks = []
-    if action == "DeleteObject" and not key_name and bucket_name:  # DeleteObjects: each key is a DeleteObject
-        body = response.body.decode(errors="replace") if isinstance(response.body, bytes) else str(response.body or "")
-        from xml.sax.saxutils import unescape
-
-        keys = [unescape(k) for k in re.findall(r"<Key>(.*?)</Key>", body, re.DOTALL)]
-        checks += [(f"s3:DeleteObject", f"arn:{partition}:s3:::{bucket_name}/{key}", context) for key in keys]
-    else:
-        checks.append((f"s3:{action}", resource, context))
-    copy_source = response.headers.get("x-amz-copy-source")
-    if copy_source and key_name and response.method == "PUT":
-        source = unquote(copy_source.split("?versionId=")[0]).lstrip("/")
-        checks.append(("s3:GetObject", f"arn:{partition}:s3:::{source}", context))
-    return checks
-
-
-# Installing into moto ---------------------------------------------------------------------
-
-def install(emulator=None, enforce_learner: bool = False) -> None:
-    """Wire the enforcement into moto (once); with ``emulator``, serve ``GET /_pixelkit/iam/used`` too."""
-    from moto.core.authorization import ActionAuthenticatorMixin
-
-    _settings["enforce_learner"] = enforce_learner
-    if emulator is not None:
-        import atexit
-
-        _serve_usage(emulator)
-        atexit.register(save_usage)
-    if getattr(ActionAuthenticatorMixin, "_pixelkit_iam", False):
+        raise InvalidClientTokenIdError() from None
+    if principal is None or iam_requests.signing_service(response) == "lambda":
         return
-    ActionAuthenticatorMixin._pixelkit_iam = True
-    from moto.s3.exceptions import BucketAccessDeniedError, S3AccessDeniedError
+    action, resource, context = iam_requests.normal_action_and_resource(response)
+    if action == "sts:GetCallerIdentity":
+        return  # always allowed, as on AWS
+    message = authorize(principal, action, resource, context)
+    if message is not None:
+        raise _deny(response, message)
 
-    def authorize_normal(self, resource: str = "*") -> None:
-        _request.service = self.service_name
-        principal = _principal_of(self)
-        if principal is None:
-            return
-        if principal.role_name == "\0invalid-token":
-            raise _invalid_token(self)
-        action, resource, context = normal_action_and_resource(self)
-        if action == "sts:GetCallerIdentity":
-            return  # always allowed, as on AWS
+
+def authorize_s3_action(response, bucket_name: str | None = None, key_name: str | None = None) -> None:
+    """moto's hook before every S3 request: each action it is (DeleteObjects: one per key) authorised."""
+    from moto.s3.exceptions import BucketAccessDeniedError, S3AccessDeniedError, S3InvalidTokenError
+
+    _request.service = "s3"
+    try:
+        principal = iam_requests.principal_of(response)
+    except iam_requests.InvalidSessionToken:
+        raise S3InvalidTokenError() from None
+    if principal is None:
+        return
+    for action, resource, context in iam_requests.s3_checks(response, bucket_name, key_name):
         message = authorize(principal, action, resource, context)
-        if message is None and action in ("lambda:CreateFunction", "lambda:UpdateFunctionConfiguration"):
-            role = _json_body(self).get("Role")
-            if role:  # handing a role to Lambda needs iam:PassRole on it
-                message = authorize(principal, "iam:PassRole", role, {"iam:PassedToService": LAMBDA_SERVICE})
         if message is not None:
-            raise _deny(self, message)
-
-    def authorize_s3(self, bucket_name: str | None = None, key_name: str | None = None) -> None:
-        _request.service = "s3"
-        principal = _principal_of(self)
-        if principal is None:
-            return
-        if principal.role_name == "\0invalid-token":
-            from moto.s3.exceptions import S3InvalidTokenError
-
-            raise S3InvalidTokenError()
-        for action, resource, context in _s3_checks(self, bucket_name, key_name):
-            message = authorize(principal, action, resource, context)
-            if message is not None:
-                error = BucketAccessDeniedError(bucket_name) if bucket_name else S3AccessDeniedError()
-                error.message = message
-                error.args = (message,)
-                raise error
-
-    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authorize_normal
-    ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = authorize_s3
-    _install_trust_check()
-    _install_s3_invoke_permission()
-    _install_lambda_log_writes()
+            error = BucketAccessDeniedError(bucket_name) if bucket_name else S3AccessDeniedError()
+            error.message = message
+            error.args = (message,)
+            raise error
 
 
-def _serve_usage(emulator) -> None:
-    """``GET /_pixelkit/iam/used`` on the emulator's own server, before moto's routing."""
-    guard = emulator._server.app  # http_guard.LoopbackOnly: this route stays behind it, like every other
-    app = guard.app
+def serve_usage(app):
+    """WSGI: ``GET /_pixelkit/iam/used`` answered before moto's routing, everything else passed on."""
 
     def with_usage(environ, start_response):
         if environ.get("PATH_INFO") == USED_PATH and environ.get("REQUEST_METHOD") == "GET":
@@ -421,7 +187,7 @@ def _serve_usage(emulator) -> None:
             return [body]
         return app(environ, start_response)
 
-    guard.app = with_usage
+    return with_usage
 
 
 def lambda_may_assume(trust_policy) -> bool:
@@ -445,39 +211,6 @@ def lambda_may_assume(trust_policy) -> bool:
     return allowed
 
 
-def _install_trust_check() -> None:
-    from moto.awslambda.exceptions import InvalidParameterValueException
-    from moto.awslambda.models import LambdaBackend
-    from moto.iam.models import iam_backends
-
-    create_function = LambdaBackend.create_function
-    update_configuration = LambdaBackend.update_function_configuration
-
-    def check(backend, role_arn: str | None) -> None:
-        if not role_arn:
-            return
-        try:
-            account = role_arn.split(":")[4] or backend.account_id
-            role = iam_backends[account][backend.partition].get_role_by_arn(role_arn)
-        except Exception:
-            return  # moto says what is wrong with a role that does not exist
-        if not lambda_may_assume(role.assume_role_policy_document):
-            logger.warning("CreateFunction refused: the trust policy of %s does not let %s assume it",
-                           role_arn, LAMBDA_SERVICE)
-            raise InvalidParameterValueException(ROLE_CANNOT_BE_ASSUMED)
-
-    def checked_create_function(backend, spec):
-        check(backend, spec.get("Role"))
-        return create_function(backend, spec)
-
-    def checked_update_configuration(backend, function_name, qualifier, body):
-        check(backend, (body or {}).get("Role"))
-        return update_configuration(backend, function_name, qualifier, body)
-
-    LambdaBackend.create_function = checked_create_function
-    LambdaBackend.update_function_configuration = checked_update_configuration
-
-
 def s3_may_invoke_function(account_id: str, region: str, function_arn: str, bucket: str) -> bool:
     """The function's resource policy lets s3.amazonaws.com call lambda:InvokeFunction for this bucket."""
     from moto.awslambda.utils import get_backend
@@ -496,47 +229,30 @@ def s3_may_invoke_function(account_id: str, region: str, function_arn: str, buck
     return s3_may_invoke(statements, bucket)
 
 
-def _install_s3_invoke_permission() -> None:
-    """Guard whatever delivers S3's events to Lambda (the executor replaces it): no permission, no run."""
-    from moto.s3 import notifications
+def permitted_deliveries(deliver):
+    """S3's delivery of an event to a function, made to need the function's permission: no permission, no run."""
 
-    send_event = notifications.send_event
-
-    def guard(deliver):
-        def deliver_if_permitted(account_id, event_body, fn_arn, region_name):
-            try:
-                record = (event_body.get("Records") or [{}])[0]["s3"]
-                bucket, key = record["bucket"]["name"], record["object"]["key"]
-            except (AttributeError, KeyError, IndexError, TypeError):
-                return deliver(account_id, event_body, fn_arn, region_name)
-            if not s3_may_invoke_function(account_id, region_name, fn_arn, bucket):
-                logger.warning(
-                    "S3 event for s3://%s/%s not delivered: %s has no resource-based policy statement that lets "
-                    "s3.amazonaws.com call lambda:InvokeFunction for arn:aws:s3:::%s (lambda add-permission)",
-                    bucket, key, fn_arn.rsplit(":", 1)[-1], bucket,
-                )
-                return None
+    def deliver_if_permitted(account_id, event_body, fn_arn, region_name):
+        try:
+            record = (event_body.get("Records") or [{}])[0]["s3"]
+            bucket, key = record["bucket"]["name"], record["object"]["key"]
+        except (AttributeError, KeyError, IndexError, TypeError):
             return deliver(account_id, event_body, fn_arn, region_name)
+        if not s3_may_invoke_function(account_id, region_name, fn_arn, bucket):
+            logger.warning(
+                "S3 event for s3://%s/%s not delivered: %s has no resource-based policy statement that lets "
+                "s3.amazonaws.com call lambda:InvokeFunction for arn:aws:s3:::%s (lambda add-permission)",
+                bucket, key, fn_arn.rsplit(":", 1)[-1], bucket,
+            )
+            return None
+        return deliver(account_id, event_body, fn_arn, region_name)
 
-        deliver_if_permitted._pixelkit_guarded = True
-        return deliver_if_permitted
-
-    def guarded_send_event(*args, **kwargs):
-        if not getattr(notifications._invoke_awslambda, "_pixelkit_guarded", False):
-            notifications._invoke_awslambda = guard(notifications._invoke_awslambda)
-        return send_event(*args, **kwargs)
-
-    notifications._invoke_awslambda = guard(notifications._invoke_awslambda)
-    notifications.send_event = guarded_send_event
+    return deliver_if_permitted
 
 
-def _install_lambda_log_writes() -> None:
-    """The Lambda service writes a function's logs with the function's role: authorised and recorded."""
-    from moto.logs.models import LogsBackend
-
-    ensure_log_group = LogsBackend.ensure_log_group
-    create_log_stream = LogsBackend.create_log_stream
-    put_log_events = LogsBackend.put_log_events
+def role_log_writes(ensure_log_group, create_log_stream, put_log_events) -> tuple:
+    """moto's log writes, made the function's role's when the Lambda service writes a function's logs:
+    authorised and recorded (denied, they are lost, as on AWS). Returns the three replacements."""
 
     def role_of(backend, group: str) -> Principal | None:
         if getattr(_request, "service", None) == "logs" or not group.startswith("/aws/lambda/"):
@@ -588,6 +304,4 @@ def _install_lambda_log_writes() -> None:
                 return None
         return put_log_events(backend, log_group_name, log_stream_name, *args, **kwargs)
 
-    LogsBackend.ensure_log_group = checked_ensure_log_group
-    LogsBackend.create_log_stream = checked_create_log_stream
-    LogsBackend.put_log_events = checked_put_log_events
+    return checked_ensure_log_group, checked_create_log_stream, checked_put_log_events

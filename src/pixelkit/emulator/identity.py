@@ -8,40 +8,28 @@ created in this process through moto's STS backend, so the emulator knows the ke
 
 from __future__ import annotations
 
-import threading
-from datetime import timedelta
-
-# Lambda's credentials last for hours; a fresh session is taken when less than this is left.
-SESSION_SECONDS = 3600
-RENEW_BEFORE = timedelta(minutes=10)
-
-_sessions: dict[tuple[str, str, str], object] = {}
-_lock = threading.Lock()
+# The longest a role session may last (12 hours); an environment idle for minutes is retired, and
+# one kept busy for longer than this would see its keys expire (Lambda would renew them).
+SESSION_SECONDS = 43200
 
 
 def role_credentials(function) -> dict[str, str]:
-    """AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN of the function's role session.
+    """AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN of a new session of the function's role.
 
     ``function`` is moto's LambdaFunction (``.role``, ``.function_name``, ``.account_id``, ``.region``).
-    One session per function and role, renewed before it expires, as Lambda reuses its credentials.
+    Called once per execution environment: each has keys of its own, as on Lambda.
     """
-    from moto.core.utils import utcnow
     from moto.sts.models import sts_backends
     from moto.utilities.utils import get_partition
 
-    key = (function.account_id, function.function_name, function.role)
-    with _lock:
-        session = _sessions.get(key)
-        if session is None or session.expiration - utcnow() < RENEW_BEFORE:
-            session = sts_backends[function.account_id][get_partition(function.region)].assume_role(
-                region_name=function.region,
-                role_session_name=function.function_name[:64],
-                role_arn=function.role,
-                policy=None,
-                duration=SESSION_SECONDS,
-                external_id=None,
-            )
-            _sessions[key] = session
+    session = sts_backends[function.account_id][get_partition(function.region)].assume_role(
+        region_name=function.region,
+        role_session_name=function.function_name[:64],
+        role_arn=function.role,
+        policy=None,
+        duration=SESSION_SECONDS,
+        external_id=None,
+    )
     return {
         "AWS_ACCESS_KEY_ID": session.access_key_id,
         "AWS_SECRET_ACCESS_KEY": session.secret_access_key,

@@ -10,7 +10,8 @@ AWS behaviour followed:
 - https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html: Lambda follows a chain of
   invocations through the tracing header (``X-Amzn-Trace-Id``, its ``Lineage`` field) that the
   function's SDK sends with each call; after 16 rounds of the same function through S3 it stops the
-  loop, drops the event (to the on-failure destination if there is one) and says so.
+  loop, drops the event (to the on-failure destination if there is one) and says so, unless the
+  function's recursion config says ``RecursiveLoop: Allow`` (``PutFunctionRecursionConfig``).
 """
 
 from __future__ import annotations
@@ -22,17 +23,13 @@ import threading
 import time
 import uuid
 
+from pixelkit.emulator import function_configuration, request_context
 from pixelkit.emulator.async_invocations import AsyncEvent, invoke_config
 
 logger = logging.getLogger("pixelkit.emulator")
 
 RECURSION_LIMIT = 16
-_request = threading.local()  # the HTTP request being served on this thread: its tracing header
-
-
-def remember_request(environ: dict) -> None:
-    """Called by the server for each request: S3 events it causes inherit its trace header."""
-    _request.trace = environ.get("HTTP_X_AMZN_TRACE_ID", "")
+_request = threading.local()  # whether this thread completes a multipart upload
 
 
 def _lineage(trace: str) -> dict[str, int]:
@@ -58,32 +55,38 @@ def new_trace(function_arn: str, parent: str = "") -> tuple[str, int]:
     return f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled=0;Lineage={lineage}", counts[key]
 
 
-def install(service) -> None:
-    """Replace moto's synchronous call of the function with Lambda's asynchronous, checked delivery."""
+def announced_once(send_event):
+    """moto's ``send_event``: the object of a multipart upload is announced once, as CompleteMultipartUpload."""
     from moto.s3 import notifications
-    from moto.s3.models import S3Backend
 
-    original_send_event = notifications.send_event
-    original_complete = S3Backend.complete_multipart_upload
-
-    def send_event(account_id, event_name, bucket, key):
+    def send_event_once(account_id, event_name, bucket, key):
         if getattr(_request, "completing_multipart", False) and event_name == notifications.S3NotificationEvent.OBJECT_CREATED_PUT_EVENT:
-            return  # the object of a multipart upload is announced once, as CompleteMultipartUpload
-        return original_send_event(account_id, event_name, bucket, key)
+            return None
+        return send_event(account_id, event_name, bucket, key)
 
-    def complete_multipart_upload(backend, *args, **kwargs):
+    return send_event_once
+
+
+def completing_multipart(complete_multipart_upload):
+    """moto's ``complete_multipart_upload``, marking the thread while it runs (for ``announced_once``)."""
+
+    def complete(backend, *args, **kwargs):
         _request.completing_multipart = True
         try:
-            return original_complete(backend, *args, **kwargs)
+            return complete_multipart_upload(backend, *args, **kwargs)
         finally:
             _request.completing_multipart = False
+
+    return complete
+
+
+def delivery_to(service):
+    """What replaces moto's synchronous call of the function: Lambda's asynchronous delivery."""
 
     def invoke_function(account_id, event_body, fn_arn, region_name):
         deliver(service, account_id, event_body, fn_arn, region_name)
 
-    notifications.send_event = send_event
-    S3Backend.complete_multipart_upload = complete_multipart_upload
-    notifications._invoke_awslambda = invoke_function
+    return invoke_function
 
 
 def deliver(service, account_id: str, event_body: dict, fn_arn: str, region: str) -> None:
@@ -96,10 +99,11 @@ def deliver(service, account_id: str, event_body: dict, fn_arn: str, region: str
     if function is None:
         logger.warning("S3 event for %s dropped: function %s does not exist", where, name)
         return
-    trace, rounds = new_trace(function.function_arn, getattr(_request, "trace", ""))
+    trace, rounds = new_trace(function.function_arn, request_context.header("x-amzn-trace-id"))
     event = AsyncEvent(function.function_arn, function.account_id, function.region,
                        json.dumps(complete_event(event_body, account_id)).encode(), trace_id=trace, description=where)
-    if rounds > RECURSION_LIMIT:
+    loops_allowed = function_configuration.record_of(function.function_arn).recursive_loop == "Allow"
+    if rounds > RECURSION_LIMIT and not loops_allowed:
         message = (f"recursive loop detected and stopped: {name} wrote {where}, which invoked {name} again "
                    f"({rounds - 1} times in a row through bucket {bucket}). Lambda dropped this event. "
                    "Make the function write to another bucket than the one that triggers it.")

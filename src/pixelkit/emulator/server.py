@@ -1,7 +1,9 @@
 """``make emulator``: an AWS-compatible endpoint on http://127.0.0.1:4566 that really runs functions.
 
 It is moto's server (S3, IAM, STS, Lambda, CloudWatch Logs and the rest), bound
-to loopback only, with ``LocalLambdaExecutor`` in place of moto's Docker runner.
+to loopback only, with Lambda's API read per operation first (``lambda_api``), every change to
+moto installed in one place (``moto_changes``), and ``LocalLambdaExecutor`` in place of moto's
+Docker runner.
 boto3, the kit's scripts and notebooks, and the AWS CLI reach it through
 ``AWS_ENDPOINT_URL``. Everything lives in memory: stopping it forgets it all.
 """
@@ -51,34 +53,62 @@ def _check_port_free(port: int) -> None:
             ) from error
 
 
+def _quiet_about_departed_clients(handle_error):
+    """A client that closes its connection without reading all of an answer (a boto3 Invoke whose Payload
+    it never read) resets it: nothing went wrong here, so no traceback on the learner's console."""
+
+    def handle(request, client_address):
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        handle_error(request, client_address)
+
+    return handle
+
+
+def _load_iam() -> None:
+    """The default account's IAM, with AWS's managed policies, made before the first request needs it."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import iam_backends
+
+    iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
+
+
 class Emulator:
     """The server and its executor; ``port=0`` picks a free port (the tests use that)."""
 
     def __init__(self, port: int = DEFAULT_PORT, verbose: bool = False, strict: bool = True,
                  enforce_learner: bool = False, max_environments: int | None = None, cold: bool = False):
-        # Moto reads these when it is imported: keep its IAM small and its account the usual one.
-        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
+        # AWS's managed policies (AWSLambdaBasicExecutionRole, AWSLambdaExecute...) exist, as on AWS. moto
+        # loads them when the account's IAM is first used (about 1.3 s and 40 MB): started below, in the
+        # background, so that no request waits for it.
+        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
-        from pixelkit.emulator import iam_enforcement
+        from pixelkit.emulator import iam_enforcement, moto_changes
         from pixelkit.emulator.executor import LocalLambdaExecutor
+        from pixelkit.emulator.http_guard import LoopbackOnly
+        from pixelkit.emulator.lambda_api import LambdaAPI
+        from pixelkit.emulator.strict import ROLE_PROPAGATION_SECONDS
 
         logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
-        from pixelkit.emulator.http_guard import LoopbackOnly
-
-        app = LoopbackOnly(DomainDispatcherApplication(create_backend_app), lambda: self.port)
+        # The layers a request passes, outermost first: only this computer's programs; the emulator's
+        # own IAM record; Lambda's API read per operation; moto.
+        app = LoopbackOnly(iam_enforcement.serve_usage(LambdaAPI(DomainDispatcherApplication(create_backend_app))),
+                           lambda: self.port)
         _check_port_free(port)  # werkzeug would print its own message and exit
         self._server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
         self.port = self._server.server_address[1]
+        self._server.handle_error = _quiet_about_departed_clients(self._server.handle_error)
         self.url = f"http://{HOST}:{self.port}"
         self.executor = LocalLambdaExecutor(self.url, max_environments=max_environments, cold=cold)
-        self.executor.install()
-        iam_enforcement.install(self, enforce_learner)
-        if strict:
-            from pixelkit.emulator import strict as strict_mode
+        moto_changes.install(self.executor, strict_mode=strict, enforce_learner=enforce_learner,
+                             role_propagation_seconds=float(os.environ.get("WORKSHOP_EMULATOR_ROLE_PROPAGATION",
+                                                                           ROLE_PROPAGATION_SECONDS)))
+        import atexit
 
-            strict_mode.install()
+        atexit.register(iam_enforcement.save_usage)
+        threading.Thread(target=_load_iam, daemon=True, name="iam-managed-policies").start()
         self.strict = strict
         self.enforce_learner = enforce_learner
         self._thread: threading.Thread | None = None
@@ -157,8 +187,8 @@ def main(argv: list[str] | None = None) -> None:
         + "IAM is enforced: a function's calls are authorised against its role's policies"
         + (", and yours against policies/learner-policy.json" if emulator.enforce_learner else "")
         + "; each denial is logged here.\n"
-        + ("As on AWS: new roles need a moment, triggers need S3's permission first, and the first bucket "
-           "name is taken (--lenient turns these off).\n" if emulator.strict else "LENIENT: roles, triggers and bucket names are not checked as AWS checks them.\n")
+        + ("As on AWS: new roles need a moment, triggers need S3's permission first, and the tutorial's bare "
+           "bucket names are taken (--lenient turns these off).\n" if emulator.strict else "LENIENT: roles, triggers and bucket names are not checked as AWS checks them.\n")
         + "Everything is kept in memory. Stop it with Ctrl-C.",
         flush=True,
     )
