@@ -170,7 +170,7 @@ def test_a_function_that_exits_cleanly_or_crashes_at_import_gets_lambdas_words(l
 def test_a_crash_on_windows_is_told_in_the_words_lambda_uses_for_it():
     """Windows reports a crash as an NTSTATUS exit status (ctypes.string_at(0) exits 0xC0000005 there): the log
     says what Lambda says of the same fault on Linux, and an ordinary exit status stays one."""
-    from pixelkit.emulator.environments import _exited
+    from pixelkit.emulator.invocation.execution_environment import _exited
 
     assert _exited(0xC0000005) == "Runtime exited with error: signal: segmentation fault"
     assert _exited(0xC00000FD) == "Runtime exited with error: signal: segmentation fault"  # stack overflow
@@ -375,16 +375,16 @@ def test_unsandboxed_advice_fits_the_computer(monkeypatch):
 def test_a_stale_scratch_folder_is_told_from_a_live_one_without_signalling_anyone(tmp_path, monkeypatch):
     import tempfile
 
-    from pixelkit.emulator import executor
+    from pixelkit.emulator.invocation import lambda_service
 
     monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
     me = psutil.Process()
     folders = {}
     for label, owner in {"live": f"{me.pid} {me.create_time()}", "reused pid": f"{me.pid} {me.create_time() - 3600}",
                          "gone": "4194303 1.0", "older kit": str(me.pid)}.items():
-        folders[label] = Path(tempfile.mkdtemp(prefix=executor.SCRATCH_PREFIX, dir=tmp_path))
+        folders[label] = Path(tempfile.mkdtemp(prefix=lambda_service.SCRATCH_PREFIX, dir=tmp_path))
         (folders[label] / "pid").write_text(owner)
-    executor.clean_stale_scratch()
+    lambda_service.clean_stale_scratch()
     assert {label: folder.exists() for label, folder in folders.items()} == {
         "live": True, "reused pid": False, "gone": False, "older kit": True}
 

@@ -1,1 +1,1 @@
-"""The embedded emulator: moto's AWS server on loopback, plus a Lambda executor that needs no Docker."""
+"""The embedded emulator: moto's AWS server on loopback, with a Lambda API read per operation and a Lambda service of its own (``invocation/``) that runs functions as Lambda does, without Docker."""

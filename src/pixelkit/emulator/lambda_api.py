@@ -133,7 +133,7 @@ class LambdaRequest:
 
 
 # The Lambda service that runs invocations (``moto_changes.install`` sets it).
-settings = {"executor": None}
+settings = {"lambda_service": None}
 
 
 # Checks shared by operations -------------------------------------------------------------------
@@ -362,7 +362,7 @@ def answer_put_recursion_config(request: LambdaRequest) -> tuple[int, dict, byte
 
 
 def answer_invoke(request: LambdaRequest) -> tuple[int, dict, bytes]:
-    """Invoke: the payload must be JSON in UTF-8; then the executor runs the function."""
+    """Invoke: the payload must be JSON in UTF-8; then the Lambda service runs the function."""
     payload = request.body or b"{}"
     try:
         text = payload.decode("utf-8")
@@ -381,7 +381,7 @@ def answer_invoke(request: LambdaRequest) -> tuple[int, dict, bytes]:
                if name.startswith("HTTP_")}
     kind = headers.get("x-amz-invocation-type", "RequestResponse")
     response_headers: dict[str, str] = {}
-    body = settings["executor"].invoke(function, payload, headers, response_headers, request.request_id,
+    body = settings["lambda_service"].invoke(function, payload, headers, response_headers, request.request_id,
                                        request.qualifier)
     if kind == "Event":
         return 202, response_headers, b""

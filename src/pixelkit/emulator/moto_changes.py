@@ -10,7 +10,7 @@ nowhere else, each change by the module that explains the AWS behaviour it follo
    makes for a function are the role's calls.
 3. The function's configuration (``function_configuration.shaped``): what moto answers of a function
    is Lambda's configuration (states, RevisionId, LoggingConfig...).
-4. Invoke (``executor``): moto's Docker runner is replaced by the emulator's execution environments
+4. Invoke (``invocation.lambda_service``): moto's Docker runner is replaced by the emulator's execution environments
    (``LambdaFunction.invoke``; InvokeAsync reaches it through moto, Invoke through ``lambda_api``).
 5. S3 events (``s3_events``, guarded by ``iam_enforcement.permitted_deliveries``): delivered
    asynchronously, once per object, and only with the function's permission. The permission guard
@@ -32,20 +32,20 @@ _installed = threading.Event()
 _lock = threading.Lock()
 
 
-def install(executor, strict_mode: bool = True, enforce_learner: bool = False,
+def install(lambda_service, strict_mode: bool = True, enforce_learner: bool = False,
             role_propagation_seconds: float = strict.ROLE_PROPAGATION_SECONDS) -> None:
     """Make moto the emulator's (once) and set what the changes read (every time)."""
     iam_requests.settings["enforce_learner"] = enforce_learner
     strict.settings.update(strict=strict_mode, role_propagation_seconds=role_propagation_seconds)
-    lambda_api.settings["executor"] = executor
+    lambda_api.settings["lambda_service"] = lambda_service
     with _lock:
         if _installed.is_set():
             return
-        _install(executor)
+        _install(lambda_service)
         _installed.set()
 
 
-def _install(executor) -> None:
+def _install(lambda_service) -> None:
     from moto.awslambda.models import LambdaFunction
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.logs.models import LogsBackend
@@ -69,12 +69,12 @@ def _install(executor) -> None:
 
     LambdaFunction.get_configuration = get_configuration
     # 4. Invoke
-    LambdaFunction.invoke = lambda function, body, request_headers, response_headers: executor.invoke(
+    LambdaFunction.invoke = lambda function, body, request_headers, response_headers: lambda_service.invoke(
         function, body, request_headers, response_headers)
     # 5. S3 events: asynchronous, once per object, with the function's permission
     notifications.send_event = s3_events.announced_once(notifications.send_event)
     S3Backend.complete_multipart_upload = s3_events.completing_multipart(S3Backend.complete_multipart_upload)
-    notifications._invoke_awslambda = iam_enforcement.permitted_deliveries(s3_events.delivery_to(executor))
+    notifications._invoke_awslambda = iam_enforcement.permitted_deliveries(s3_events.delivery_to(lambda_service))
     # 6. S3's strictness
     S3Backend.put_bucket_notification_configuration = strict.validated_destinations(
         S3Backend.put_bucket_notification_configuration)

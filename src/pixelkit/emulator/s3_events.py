@@ -5,7 +5,7 @@ AWS behaviour followed:
   event record's fields (moto leaves some out; they are added here), and a multipart upload creates
   one object, hence one ``ObjectCreated:CompleteMultipartUpload`` event (moto also sends a Put).
 - https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html: S3 invokes the function asynchronously
-  (``async_invocations.py`` retries it), and only if the function's resource policy lets
+  (``invocation/event_manager.py`` retries it), and only if the function's resource policy lets
   ``s3.amazonaws.com`` invoke it for that bucket (checked by ``iam_enforcement.py``).
 - https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html: Lambda follows a chain of
   invocations through the tracing header (``X-Amzn-Trace-Id``, its ``Lineage`` field) that the
@@ -24,7 +24,7 @@ import time
 import uuid
 
 from pixelkit.emulator import function_configuration, request_context
-from pixelkit.emulator.async_invocations import AsyncEvent, invoke_config
+from pixelkit.emulator.invocation.event_manager import AsyncEvent, invoke_config
 
 logger = logging.getLogger("pixelkit.emulator")
 
@@ -109,10 +109,10 @@ def deliver(service, account_id: str, event_body: dict, fn_arn: str, region: str
                    "Make the function write to another bucket than the one that triggers it.")
         logger.warning("lambda %s", message)
         service.write_logs_for(function, [f"EMULATOR NOTE: {message}"])
-        service.async_queue.on_failure(function, event, "RecursiveInvocationDetected", None,
+        service.event_manager.on_failure(function, event, "RecursiveInvocationDetected", None,
                                        invoke_config(function)[2])
         return
-    service.async_queue.submit(event)
+    service.event_manager.submit(event)
 
 
 def complete_event(event: dict, account_id: str) -> dict:

@@ -2,7 +2,7 @@
 
 It is moto's server (S3, IAM, STS, Lambda, CloudWatch Logs and the rest), bound
 to loopback only, with Lambda's API read per operation first (``lambda_api``), every change to
-moto installed in one place (``moto_changes``), and ``LocalLambdaExecutor`` in place of moto's
+moto installed in one place (``moto_changes``), and ``LambdaService`` in place of moto's
 Docker runner.
 boto3, the kit's scripts and notebooks, and the AWS CLI reach it through
 ``AWS_ENDPOINT_URL``. Everything lives in memory: stopping it forgets it all.
@@ -74,7 +74,7 @@ def _load_iam() -> None:
 
 
 class Emulator:
-    """The server and its executor; ``port=0`` picks a free port (the tests use that)."""
+    """The server and its Lambda service; ``port=0`` picks a free port (the tests use that)."""
 
     def __init__(self, port: int = DEFAULT_PORT, verbose: bool = False, strict: bool = True,
                  enforce_learner: bool = False, max_environments: int | None = None, cold: bool = False):
@@ -86,7 +86,7 @@ class Emulator:
         from werkzeug.serving import make_server
 
         from pixelkit.emulator import iam_enforcement, moto_changes
-        from pixelkit.emulator.executor import LocalLambdaExecutor
+        from pixelkit.emulator.invocation.lambda_service import LambdaService
         from pixelkit.emulator.http_guard import LoopbackOnly
         from pixelkit.emulator.lambda_api import LambdaAPI
         from pixelkit.emulator.strict import ROLE_PROPAGATION_SECONDS
@@ -101,8 +101,8 @@ class Emulator:
         self.port = self._server.server_address[1]
         self._server.handle_error = _quiet_about_departed_clients(self._server.handle_error)
         self.url = f"http://{HOST}:{self.port}"
-        self.executor = LocalLambdaExecutor(self.url, max_environments=max_environments, cold=cold)
-        moto_changes.install(self.executor, strict_mode=strict, enforce_learner=enforce_learner,
+        self.lambda_service = LambdaService(self.url, max_environments=max_environments, cold=cold)
+        moto_changes.install(self.lambda_service, strict_mode=strict, enforce_learner=enforce_learner,
                              role_propagation_seconds=float(os.environ.get("WORKSHOP_EMULATOR_ROLE_PROPAGATION",
                                                                            ROLE_PROPAGATION_SECONDS)))
         import atexit
@@ -125,7 +125,7 @@ class Emulator:
         self._server.shutdown()
         if self._thread:
             self._thread.join()
-        return self.executor.shutdown()
+        return self.lambda_service.shutdown()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        for line in emulator.executor.shutdown():
+        for line in emulator.lambda_service.shutdown():
             print(line, flush=True)
         print("Emulator stopped; everything it held is gone.", flush=True)
 

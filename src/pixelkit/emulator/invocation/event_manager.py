@@ -47,7 +47,7 @@ class AsyncEvent:
     description: str = ""  # what a learner recognises: "s3://bucket/key"
 
 
-class AsyncInvocations:
+class EventManager:
     def __init__(self, service, workers: int, retry_delays=RETRY_DELAYS):
         self.service = service
         self.retry_delays = retry_delays
@@ -107,7 +107,7 @@ class AsyncInvocations:
                            event.description or event.request_id)
             self.on_failure(function, event, "ZeroReservedConcurrency", None, destination_config)
             return
-        from pixelkit.emulator.executor import Throttled
+        from pixelkit.emulator.invocation.environment_pool import Throttled
 
         try:
             outcome = self.service.run(function, event.payload, event.request_id, event.trace_id)

@@ -4,11 +4,11 @@ moto stores a function's configuration and zip but can only run it in Docker, wh
 laptop (or this kit's CI) often lacks. This module puts Lambda's invoke path in its place:
 
 - ``Invoke`` (``RequestResponse``) runs the function in a warm execution environment
-  (``environments.py``) and answers with its result, or with ``FunctionError: Unhandled`` and the
-  error payload; ``InvocationType=Event`` answers 202 and queues (``async_invocations.py``);
+  (``invocation/execution_environment.py``) and answers with its result, or with ``FunctionError: Unhandled`` and the
+  error payload; ``InvocationType=Event`` answers 202 and queues (``invocation/event_manager.py``);
   ``DryRun`` answers 204 and runs nothing.
   (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)
-- At most N environments run at once (``--max-environments``, default the number of cores); a
+- At most N environments run at once (``environment_pool.py``) (``--max-environments``, default the number of cores); a
   function's reserved concurrency (``PutFunctionConcurrency``) is honoured: synchronous calls beyond
   it get ``TooManyRequestsException``, asynchronous events wait.
   (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
@@ -24,7 +24,6 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -32,21 +31,17 @@ from pathlib import Path
 import psutil
 
 from pixelkit.emulator import deployment_packages, s3_events
-from pixelkit.emulator.async_invocations import AsyncEvent, AsyncInvocations
-from pixelkit.emulator.environments import ExecutionEnvironment, FunctionConfig, Outcome
+from pixelkit.emulator.invocation.event_manager import AsyncEvent, EventManager
+from pixelkit.emulator.invocation.environment_pool import IDLE_SECONDS, EnvironmentPool, PoolStopped, Throttled
+from pixelkit.emulator.invocation.execution_environment import ExecutionEnvironment, FunctionConfig, Outcome
 from pixelkit.emulator.identity import role_credentials
 from pixelkit.emulator.runtime_environment import RESERVED_VARIABLES
 
 logger = logging.getLogger("pixelkit.emulator")
 
-IDLE_SECONDS = 300.0  # Lambda keeps an idle environment for minutes; so does the emulator
 LOG_TAIL_BYTES = 4096
 SCRATCH_PREFIX = "pixelkit-lambda-envs-"
 STALE_WITHOUT_PID_SECONDS = 3600.0
-class Throttled(Exception):
-    """The function's reserved concurrency is in use: a synchronous call gets 429, an event waits."""
-
-
 def _rest_error(code: str, message: str, status: int = 400, **fields: str):
     """Lambda's error: its code, message and status, and the other members its API model gives it."""
     from moto.core.exceptions import JsonRESTError
@@ -58,25 +53,21 @@ def _rest_error(code: str, message: str, status: int = 400, **fields: str):
     return error
 
 
-class LocalLambdaExecutor:
+class LambdaService:
+    """Lambda's invoke side: Invoke's three types, the pool of environments, the event manager, logs."""
+
     def __init__(self, endpoint_url: str, max_environments: int | None = None, cold: bool = False,
                  retry_delays=None, idle_seconds: float = IDLE_SECONDS):
         self.endpoint_url = endpoint_url
-        self.max_environments = max_environments or os.cpu_count() or 2
-        self.cold = cold
-        self.idle_seconds = idle_seconds
         clean_stale_scratch()
         self.scratch_root = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
         (self.scratch_root / "pid").write_text(f"{os.getpid()} {psutil.Process().create_time()}")
         self.code_store = deployment_packages.CodeStore(self.scratch_root)
-        self._environments: list[ExecutionEnvironment] = []
-        self._starting: dict[str, int] = {}
-        self._cond = threading.Condition()
         self._said: set[str] = set()
-        self.async_queue = AsyncInvocations(self, self.max_environments,
-                                            retry_delays if retry_delays is not None else (1.0, 2.0))
-        self._stopped = threading.Event()
-        threading.Thread(target=self._reap_idle, daemon=True, name="lambda-reaper").start()
+        self.pool = EnvironmentPool(max_environments or os.cpu_count() or 2, cold, idle_seconds,
+                                    start=self._start_environment, is_gone=self._function_gone)
+        self.event_manager = EventManager(self, self.pool.max_environments,
+                                          retry_delays if retry_delays is not None else (1.0, 2.0))
 
     # The Invoke API --------------------------------------------------------------------------
 
@@ -95,7 +86,7 @@ class LocalLambdaExecutor:
         if kind == "DryRun":
             return b""
         if kind == "Event":
-            self.async_queue.submit(AsyncEvent(function.function_arn, function.account_id, function.region, payload,
+            self.event_manager.submit(AsyncEvent(function.function_arn, function.account_id, function.region, payload,
                                                request_id=request_id or str(uuid.uuid4()),
                                                trace_id=s3_events.new_trace(function.function_arn)[0],
                                                description="an Event invocation"))
@@ -123,93 +114,32 @@ class LocalLambdaExecutor:
 
         ``invoked_arn``: the ARN the caller named (qualified if it gave a qualifier), as the context's
         ``invoked_function_arn`` shows it."""
-        environment = self._acquire(function, request_id)
+        try:
+            environment = self.pool.acquire(function, FunctionConfig.of(function), request_id)
+        except PoolStopped:
+            raise _rest_error("ServiceException", "The emulator is shutting down.", 500) from None
         try:
             return environment.invoke(request_id, payload, trace_id or s3_events.new_trace(function.function_arn)[0],
                                       invoked_arn)
         finally:
-            self._release(environment)
+            self.pool.release(environment)
 
-    def _acquire(self, function, request_id: str) -> ExecutionEnvironment:
-        config = FunctionConfig.of(function)
-        while True:
-            victims: list[tuple[ExecutionEnvironment, str]] = []
-            chosen = None
-            with self._cond:
-                if self._stopped.is_set():
-                    raise _rest_error("ServiceException", "The emulator is shutting down.", 500)
-                mine = [e for e in self._environments if e.config.function_arn == config.function_arn and not e.dead]
-                victims += [(e, "its function changed") for e in mine if not e.busy and e.config != config]
-                mine = [e for e in mine if e.busy or e.config == config]
-                reserved = function.reserved_concurrency
-                busy = sum(1 for e in mine if e.busy) + self._starting.get(config.function_arn, 0)
-                if reserved is not None and busy >= int(reserved):
-                    raise Throttled()
-                idle = [e for e in mine if not e.busy]
-                live = [e for e in self._environments if not e.dead and e not in [v for v, _ in victims]]
-                if idle and not self.cold:
-                    chosen = max(idle, key=lambda e: e.last_used)
-                    chosen.busy = True
-                elif len(live) + sum(self._starting.values()) >= self.max_environments:
-                    spare = [e for e in live if not e.busy]
-                    if spare:
-                        victims.append((min(spare, key=lambda e: e.last_used), "room for another function"))
-                    elif not victims:
-                        self._cond.wait(0.5)
-                        continue
-                else:
-                    self._starting[config.function_arn] = self._starting.get(config.function_arn, 0) + 1
-                    chosen = "start"
-                for victim, _ in victims:
-                    victim.busy = True  # nobody takes it while it is retired, outside the lock
-            for victim, reason in victims:
-                victim.retire(reason)
-            if isinstance(chosen, ExecutionEnvironment):
-                return chosen
-            if chosen == "start":
-                break
+    def _start_environment(self, function, config: FunctionConfig, request_id: str) -> ExecutionEnvironment:
+        """A new environment for the pool; a start that fails is written in the function's log, then 500."""
         try:
-            environment = ExecutionEnvironment(self, function, config)
+            return ExecutionEnvironment(self, function, config)
         except Exception as error:
             cause = str(error) or type(error).__name__
             logger.error("lambda %s: could not start an execution environment: %s", config.function_name, cause)
             self._log_not_started(function, config, request_id, cause)
-            raise _rest_error("ServiceException", f"The emulator could not start the function: {cause}", 500)
-        finally:
-            with self._cond:
-                self._starting[config.function_arn] -= 1
-                self._cond.notify_all()
-        with self._cond:
-            environment.busy = True
-            self._environments.append(environment)
-        return environment
+            raise _rest_error("ServiceException", f"The emulator could not start the function: {cause}", 500) from None
 
-    def _release(self, environment: ExecutionEnvironment) -> None:
-        if self.cold and not environment.dead:
-            environment.retire("cold mode")
-        with self._cond:
-            environment.busy = False
-            self._cond.notify_all()
+    def _function_gone(self, config: FunctionConfig) -> bool:
+        return self.find_function(config.function_arn, config.account_id, config.region) is None
 
     def forget(self, environment: ExecutionEnvironment) -> None:
-        with self._cond:
-            if environment in self._environments:
-                self._environments.remove(environment)
-            self._cond.notify_all()
-
-    def _reap_idle(self) -> None:
-        while not self._stopped.wait(min(10.0, self.idle_seconds)):
-            now = time.monotonic()
-            with self._cond:
-                idle = [e for e in self._environments if not e.busy and now - e.last_used > self.idle_seconds]
-            for environment in idle:
-                environment.retire("idle")
-            with self._cond:
-                for environment in list(self._environments):
-                    if not environment.busy and self.find_function(environment.config.function_arn,
-                                                                   environment.config.account_id,
-                                                                   environment.config.region) is None:
-                        environment.retire("its function was deleted")
+        """An environment that ended (retired, or its runtime died) leaves the pool."""
+        self.pool.forget(environment)
 
     # What environments need from the service --------------------------------------------------
 
@@ -294,12 +224,9 @@ class LocalLambdaExecutor:
 
     def shutdown(self) -> list[str]:
         """Stop every environment; one line for each event left unrun. Removes the scratch folder."""
-        self._stopped.set()
-        left = self.async_queue.shutdown()
-        with self._cond:
-            environments = list(self._environments)
-        for environment in environments:
-            environment.retire("emulator stopped")
+        self.pool.stop_taking()
+        left = self.event_manager.shutdown()
+        self.pool.retire_all("emulator stopped")
         shutil.rmtree(self.scratch_root, ignore_errors=True)
         return left
 

@@ -9,7 +9,7 @@ running out of memory. Its logs go to one stream of ``/aws/lambda/<function>``, 
 ``YYYY/MM/DD/[$LATEST]<id>``. ``Timeout`` stops an invocation with ``Task timed out after N.NN
 seconds``; ``MemorySize`` is enforced (``Runtime.OutOfMemory``) and "Max Memory Used" is the
 environment's own peak. The function runs through AWS's runtime interface client (``awslambdaric``)
-against the Runtime API (``runtime_api.py``), so error shapes, error types, handler resolution and
+against the Runtime API (``invocation/runtime_api.py``), so error shapes, error types, handler resolution and
 the log format are Lambda's own.
 
 On every computer (``capabilities.py`` says what this one offers, ``PIXELKIT_WITHOUT`` turns parts
@@ -43,7 +43,7 @@ from pathlib import Path
 import psutil
 
 from pixelkit.emulator import capabilities, runtime_environment, runtime_support, runtimes, sandbox
-from pixelkit.emulator.runtime_api import Invocation, RuntimeAPI
+from pixelkit.emulator.invocation.runtime_api import Invocation, RuntimeAPI
 
 logger = logging.getLogger("pixelkit.emulator")
 
