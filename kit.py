@@ -384,7 +384,8 @@ COMMANDS = {
                  "serve the local AWS emulator on http://127.0.0.1:4566 (Ctrl-C stops it). As strict as\n"
                  "AWS about IAM, new roles, triggers and bucket names; LENIENT=1 relaxes all but IAM;\n"
                  "ENFORCE_LEARNER=1 holds your own keys to policies/learner-policy.json\n"
-                 "MAX_ENVIRONMENTS=N: execution environments at once (default: cores); COLD=1: no reuse"),
+                 "MAX_ENVIRONMENTS=N: execution environments at once (default: cores); COLD=1: no reuse\n"
+                 "WORKSHOP_EMULATOR_PORT=4567: another port (it prints the WORKSHOP_ENDPOINT_URL to export)"),
     "runtimes": ("kit", [["-m", "pixelkit", "runtimes", "list"]],
                  "which Python runs each Lambda runtime in the emulator"),
     "setup": ("kit", [lambda: ["-m", "pixelkit", "setup"] + arch()], "steps 1-4 (TARGET=aws for a real account)"),

@@ -50,7 +50,8 @@ def upload_and_check(ws: Workshop, images: list[Path], out_dir: Path, progress=N
             if not keep_going:
                 raise
             upload.problem = str(error)
-            logger.info("  %s: no pictures: %s", upload.key, " ".join(upload.problem.splitlines()[:2]))
+            why = " ".join(line.strip() for line in upload.problem.splitlines()[:2])
+            logger.info("  %s: no pictures: %s", upload.key, why)
             continue
         upload.outputs = [download(ws, key, out_dir) for key in keys]
         logger.info("  %s: %d pictures downloaded to %s", upload.key, len(keys), out_dir)

@@ -17,6 +17,23 @@ def test_without_an_emulator_the_message_says_how_to_start_it(monkeypatch, capsy
     assert main(["setup"]) == 2
     err = capsys.readouterr().err
     assert "make emulator" in err and "Traceback" not in err
+    # `make emulator` alone listens on 4566: for another port, the message names it.
+    assert "`make emulator WORKSHOP_EMULATOR_PORT=9`" in err
+
+
+def test_on_the_default_port_the_message_says_make_emulator_alone(monkeypatch, capsys):
+    from pixelkit.context.errors import WorkshopError
+    from pixelkit.context.target import DEFAULT_ENDPOINT, START_EMULATOR, Target, emulator_is_listening, \
+        require_emulator
+
+    if emulator_is_listening(DEFAULT_ENDPOINT):
+        return  # someone's emulator is on 4566: nothing to say
+    try:
+        require_emulator(Target("local", "us-east-1", DEFAULT_ENDPOINT))
+    except WorkshopError as error:
+        assert str(error).endswith(START_EMULATOR)
+    else:
+        raise AssertionError("no emulator listens, yet require_emulator passed")
 
 
 def test_an_unknown_target_is_explained(monkeypatch, capsys):

@@ -205,6 +205,10 @@ def require_emulator(target: Target, how_to_start: str = START_EMULATOR) -> None
     if not target.is_local:
         return
     if not emulator_is_listening(target.endpoint_url):
+        port = urlparse(target.endpoint_url).port
+        if how_to_start == START_EMULATOR and port not in (None, urlparse(DEFAULT_ENDPOINT).port):
+            # `make emulator` listens on 4566 unless told: name the port this run expects.
+            how_to_start = START_EMULATOR.replace("`make emulator`", f"`make emulator WORKSHOP_EMULATOR_PORT={port}`")
         raise WorkshopError(f"The local emulator is not running at {target.endpoint_url}.\n{how_to_start}")
     sts = new_session(target).client(
         "sts", config=Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 1, "mode": "standard"}))

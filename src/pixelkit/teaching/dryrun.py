@@ -138,8 +138,11 @@ def plan(command: str, target: Target, student: str | None = None, policy: str |
         check_same_target(state, target)
     logger.info(
         "DRY RUN of %s on %s: nothing below is sent there. The calls run against a private copy of AWS "
-        "in this process (moto), with your run's names%s.",
+        "in this process (moto), with your run's names%s.%s",
         command, target.describe(), "" if state else " (none chosen yet: these are examples)",
+        # The copy starts empty: without this, a plan's create_bucket reads as if your buckets were gone.
+        " The copy starts empty, so this is a setup from scratch: a real run finds what already exists "
+        "and keeps it." if command == "setup" else "",
     )
     with sandbox(state.account_id if state else None, student):
         session = boto3.Session(region_name=target.region)

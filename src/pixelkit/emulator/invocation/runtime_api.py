@@ -63,6 +63,12 @@ class RuntimeAPI:
             def log_message(self, *args):  # the emulator's console is for learners, not for every poll
                 pass
 
+            def handle(self):
+                try:
+                    super().handle()
+                except ConnectionError:  # the runtime was ended between two requests (its function deleted,
+                    pass                 # the environment retired): nobody is left to answer, nothing to print
+
             def _answer(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None):
                 try:
                     self.send_response(status)
