@@ -6,7 +6,7 @@ import socket
 import struct
 import time
 
-from pixelkit.emulator.runtime_api import RuntimeAPI
+from pixelkit.emulator.invocation.runtime_api import RuntimeAPI
 
 
 def test_a_runtime_reset_between_requests_prints_no_traceback(capfd):
