@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import html
 import json
 import logging
 import os
@@ -242,50 +241,3 @@ class CallRecorder:
 
 def attach_recorder(session, echo: bool = True) -> CallRecorder:
     return CallRecorder(echo=echo).attach(session.events)
-
-
-# Showing them -------------------------------------------------------------------------------
-
-def as_lines(calls: list[Call]) -> list[str]:
-    lines = []
-    for call in collapse(calls):
-        times = f" ×{call.count}" if call.count > 1 else ""
-        lines += [f"{call}{times} -> {call.outcome}", f"    $ {call.cli()}"]
-    return lines
-
-
-def as_markdown(calls: list[Call], title: str = "AWS calls") -> str:
-    rows = [f"**{title}**", "", "| # | call (boto3) | result | the same with the AWS CLI (v1) |", "|---|---|---|---|"]
-    for number, call in enumerate(collapse(calls), 1):
-        times = f" ×{call.count}" if call.count > 1 else ""
-        cells = [str(number), f"`{call}`{times}", call.outcome or "", f"`{call.cli()}`"]
-        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(rows)
-
-
-# JupyterLab right-aligns table cells and keeps code on one line: the calls read better left-aligned and wrapped.
-_TD = 'style="text-align:left;vertical-align:top"'
-_CODE = 'style="white-space:pre-wrap;word-break:break-word;font-size:90%"'
-
-
-def as_html(calls: list[Call], title: str = "AWS calls") -> str:
-    shown = collapse(calls)
-    writes = sum(c.writes for c in shown)
-    body = []
-    for number, call in enumerate(shown, 1):
-        times = f" <b>×{call.count}</b>" if call.count > 1 else ""
-        kind = "write" if call.writes else "read"
-        body.append(
-            f"<tr><td {_TD}>{number}</td><td {_TD}>{kind}</td>"
-            f"<td {_TD}><code {_CODE}>{html.escape(str(call))}</code>{times}</td>"
-            f"<td {_TD}>{html.escape(call.outcome or '')}</td>"
-            f"<td {_TD}><code {_CODE}>{html.escape(call.cli())}</code></td></tr>"
-        )
-    summary = f"{title}: {len(calls)} call{'s' if len(calls) != 1 else ''}, {writes} that change{'s' if writes == 1 else ''} something"
-    head = "".join(f"<th {_TD}>{name}</th>" for name in ("#", "", "call (boto3)", "result", "the same with the AWS CLI (v1)"))
-    return (
-        f'<details class="pixelkit-calls"{" open" if writes else ""}><summary><b>{html.escape(summary)}</b></summary>'
-        f'<table style="font-size:85%;table-layout:fixed;width:100%"><colgroup><col style="width:2.5em">'
-        '<col style="width:3.5em"><col style="width:44%"><col style="width:6em"><col></colgroup>'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></details>"
-    )
