@@ -72,7 +72,8 @@ def test_a_computer_without_make_is_told_the_make_less_command(tmp_path):
                WORKSHOP_DIR=str(tmp_path / ".workshop"))
     result = subprocess.run([sys.executable, "-m", "pixelkit", "status"], capture_output=True, text=True, env=env)
     assert result.returncode == 2
-    assert "`python kit.py emulator`" in result.stderr and "`make " not in result.stderr
+    # the emulator's own port is named too (not 4566, the default): `python kit.py emulator WORKSHOP_EMULATOR_PORT=N`
+    assert f"`python kit.py emulator WORKSHOP_EMULATOR_PORT={port}`" in result.stderr and "`make " not in result.stderr
 
 
 def test_environment_settings_are_written_for_this_computers_shell():
