@@ -38,21 +38,20 @@ NOT_THERE = {"404", "NotFound", "NoSuchBucket", "NoSuchEntity", "ResourceNotFoun
 
 def unless_already_there(call, **params) -> bool:
     """Make a create call; False instead of an error when AWS says the resource is there already (so a step runs twice)."""
-    try:
-        call(**params)
-    except ClientError as error:
-        if error_code(error) in ALREADY_THERE:
-            return False
-        log_and_raise(error, xform(call))
-    return True
+    return _call_unless(ALREADY_THERE, call, params)
 
 
 def unless_gone(call, **params) -> bool:
     """Make a delete call; False instead of an error when AWS says the resource is not there (so cleanup runs twice)."""
+    return _call_unless(NOT_THERE, call, params)
+
+
+def _call_unless(expected_codes: set[str], call, params: dict) -> bool:
+    """The call, True; False when AWS answers one of ``expected_codes``; any other error logged and raised."""
     try:
         call(**params)
     except ClientError as error:
-        if error_code(error) in NOT_THERE:
+        if error_code(error) in expected_codes:
             return False
         log_and_raise(error, xform(call))
     return True
